@@ -1,0 +1,630 @@
+//! Typed decoding straight from the bytes into message structs, with no tree in
+//! between, and typed encoding that reproduces the original bytes.
+//!
+//! Conversions follow monerod's `portable_storage_val_converters.h`: an integer field
+//! accepts any integer type code whose value fits (range-checked), a bool accepts only
+//! a bool, a string only a string. What monerod quietly tolerates we refuse: a missing
+//! required field, a blob of the wrong size, bytes after the root section (monerod then
+//! leaves the field zeroed or ignores the bytes).
+//!
+//! Every struct keeps a [`FieldLayout`]: the fields in the order and presence they had
+//! on the wire. monerod writes fields sorted by name and omits defaults; other writers
+//! (test scripts, other implementations) keep declaration order or write defaults.
+//! Re-encoding a decoded message follows its layout, so it is byte-exact for all of them;
+//! a message built here has the canonical (monerod) layout.
+
+use bytes::Bytes;
+
+use super::{
+    EpeeError, Reader, Result, Writer, FLAG_ARRAY, TYPE_BOOL, TYPE_I16, TYPE_I32, TYPE_I64,
+    TYPE_I8, TYPE_OBJECT, TYPE_STRING, TYPE_U16, TYPE_U32, TYPE_U64, TYPE_U8,
+};
+
+/// Reads one field's type marker (exposed for hand-written [`EpeeObject`] impls).
+pub fn read_marker(r: &mut Reader<'_>) -> Result<u8> {
+    r.marker()
+}
+
+/// A value that can stand in a field.
+pub trait EpeeValue: Sized {
+    /// Reads the value after its marker.
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self>;
+    /// Writes the marker and the value.
+    fn write(&self, w: &mut Writer);
+    /// Whether monerod's writer leaves this value out (an empty container).
+    fn is_empty_seq(&self) -> bool {
+        false
+    }
+}
+
+/// A struct encoded as a section.
+pub trait EpeeObject: Sized {
+    /// Reads `count` fields of a section whose count was already read.
+    fn read_fields(r: &mut Reader<'_>, count: usize) -> Result<Self>;
+    /// Writes the section: field count, then the fields.
+    fn write_section(&self, w: &mut Writer);
+    /// A guess at the encoded size, to size buffers.
+    fn encoded_len_hint(&self) -> usize {
+        256
+    }
+}
+
+/// The order and presence of a struct's fields on the wire, packed as 4-bit field
+/// indices (index + 1, so 0 ends the list). Up to 15 fields; no message has more than 7.
+/// `FieldLayout::CANONICAL` (0) means "as monerod would write it".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FieldLayout(u64);
+
+impl FieldLayout {
+    /// The layout monerod's writer produces: sorted names, defaults and empty containers
+    /// left out.
+    pub const CANONICAL: FieldLayout = FieldLayout(0);
+    /// The most fields a layout records.
+    pub const MAX_FIELDS: usize = 15;
+
+    /// Whether this is the canonical layout.
+    pub fn is_canonical(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Appends field `idx` (0-based, < 15).
+    #[inline]
+    pub fn push(&mut self, idx: usize) {
+        let n = self.len();
+        if n < Self::MAX_FIELDS && idx < Self::MAX_FIELDS {
+            self.0 |= ((idx as u64) + 1) << (4 * n);
+        }
+    }
+
+    /// How many fields are recorded.
+    pub fn len(self) -> usize {
+        let mut n = 0;
+        let mut v = self.0;
+        while v & 0xf != 0 {
+            n += 1;
+            v >>= 4;
+        }
+        n
+    }
+
+    /// Whether no field is recorded.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The recorded field indices in order.
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        let mut v = self.0;
+        core::iter::from_fn(move || {
+            let nib = v & 0xf;
+            if nib == 0 {
+                None
+            } else {
+                v >>= 4;
+                Some((nib - 1) as usize)
+            }
+        })
+    }
+
+    /// A recorded layout equal to `canonical` is stored as [`FieldLayout::CANONICAL`],
+    /// so decoded monerod messages compare equal to freshly built ones.
+    pub fn normalize(self, canonical: FieldLayout) -> FieldLayout {
+        if self == canonical {
+            FieldLayout::CANONICAL
+        } else {
+            self
+        }
+    }
+}
+
+/// Position of `name` in `names` (a compile-time helper for the struct macro).
+pub const fn name_index(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        if str_eq(names[i], name) {
+            return i;
+        }
+        i += 1;
+    }
+    usize::MAX
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `names` is strictly ascending bytewise, the order of monerod's `std::map`.
+pub const fn names_sorted(names: &[&str]) -> bool {
+    let mut i = 1;
+    while i < names.len() {
+        let (a, b) = (names[i - 1].as_bytes(), names[i].as_bytes());
+        let mut j = 0;
+        loop {
+            if j == a.len() && j < b.len() {
+                break; // a is a prefix of b: a < b
+            }
+            if j == a.len() || j == b.len() {
+                return false; // equal, or b a prefix of a
+            }
+            if a[j] < b[j] {
+                break;
+            }
+            if a[j] > b[j] {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+fn wrong(field: &'static str, found: u8) -> EpeeError {
+    EpeeError::WrongType { field, found }
+}
+
+/// Reads any integer marker as an `i128`, as monerod's converters widen.
+#[inline]
+fn read_any_int(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<i128> {
+    Ok(match marker {
+        TYPE_U64 => i128::from(u64::from_le_bytes(r.take_array()?)),
+        TYPE_U32 => i128::from(u32::from_le_bytes(r.take_array()?)),
+        TYPE_U16 => i128::from(u16::from_le_bytes(r.take_array()?)),
+        TYPE_U8 => i128::from(r.u8()?),
+        TYPE_I64 => i128::from(i64::from_le_bytes(r.take_array()?)),
+        TYPE_I32 => i128::from(i32::from_le_bytes(r.take_array()?)),
+        TYPE_I16 => i128::from(i16::from_le_bytes(r.take_array()?)),
+        TYPE_I8 => i128::from(i8::from_le_bytes(r.take_array()?)),
+        other => return Err(wrong(field, other)),
+    })
+}
+
+macro_rules! int_value {
+    ($t:ty, $code:expr) => {
+        impl EpeeValue for $t {
+            #[inline]
+            fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+                if marker == $code {
+                    return Ok(<$t>::from_le_bytes(r.take_array()?));
+                }
+                let v = read_any_int(r, marker, field)?;
+                <$t>::try_from(v).map_err(|_| EpeeError::OutOfRange(field))
+            }
+            #[inline]
+            fn write(&self, w: &mut Writer) {
+                w.put_u8($code);
+                w.put_slice(&self.to_le_bytes());
+            }
+        }
+    };
+}
+
+int_value!(u64, TYPE_U64);
+int_value!(u32, TYPE_U32);
+int_value!(u16, TYPE_U16);
+int_value!(u8, TYPE_U8);
+int_value!(i64, TYPE_I64);
+int_value!(i32, TYPE_I32);
+int_value!(i16, TYPE_I16);
+int_value!(i8, TYPE_I8);
+
+impl EpeeValue for bool {
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker != TYPE_BOOL {
+            return Err(wrong(field, marker));
+        }
+        match r.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(EpeeError::BadBool(b)),
+        }
+    }
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_BOOL);
+        w.put_u8(u8::from(*self));
+    }
+}
+
+impl EpeeValue for Bytes {
+    #[inline]
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker != TYPE_STRING {
+            return Err(wrong(field, marker));
+        }
+        r.count_strings(1)?;
+        r.string_body()
+    }
+    #[inline]
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_STRING);
+        w.string(self);
+    }
+}
+
+/// A fixed-size POD written as a string (`KV_SERIALIZE_VAL_POD_AS_BLOB`): hashes,
+/// the network id.
+impl<const N: usize> EpeeValue for [u8; N] {
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker != TYPE_STRING {
+            return Err(wrong(field, marker));
+        }
+        r.count_strings(1)?;
+        let s = r.string_slice()?;
+        let mut out = [0u8; N];
+        if s.len() != N {
+            return Err(EpeeError::BadBlobLength {
+                field,
+                len: s.len(),
+            });
+        }
+        out.copy_from_slice(s);
+        Ok(out)
+    }
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_STRING);
+        w.string(self);
+    }
+}
+
+macro_rules! pod_list {
+    ($(#[$m:meta])* $name:ident, $width:expr, $item:ty, $conv:expr) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct $name(Bytes);
+
+        impl $name {
+            /// Bytes per element.
+            pub const WIDTH: usize = $width;
+
+            /// Wraps concatenated elements; `None` unless the length is a multiple of
+            /// the element width.
+            pub fn from_bytes(b: Bytes) -> Option<Self> {
+                (b.len() % Self::WIDTH == 0).then_some($name(b))
+            }
+
+            /// Builds the list from elements.
+            pub fn from_items<'i>(items: impl IntoIterator<Item = &'i $item>) -> Self {
+                let mut v = Vec::new();
+                for it in items {
+                    v.extend_from_slice(&($conv)(it));
+                }
+                $name(Bytes::from(v))
+            }
+
+            /// Number of elements.
+            pub fn len(&self) -> usize {
+                self.0.len() / Self::WIDTH
+            }
+
+            /// Whether there are none.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+
+            /// The raw concatenated bytes.
+            pub fn as_bytes(&self) -> &Bytes {
+                &self.0
+            }
+        }
+
+        impl EpeeValue for $name {
+            #[inline]
+            fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+                if marker != TYPE_STRING {
+                    return Err(wrong(field, marker));
+                }
+                r.count_strings(1)?;
+                let b = r.string_body()?;
+                let len = b.len();
+                $name::from_bytes(b).ok_or(EpeeError::BadBlobLength { field, len })
+            }
+            #[inline]
+            fn write(&self, w: &mut Writer) {
+                w.put_u8(TYPE_STRING);
+                w.string(&self.0);
+            }
+            fn is_empty_seq(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+    };
+}
+
+pod_list!(
+    /// A list of 32-byte hashes written as one string (`KV_SERIALIZE_CONTAINER_POD_AS_BLOB`),
+    /// kept as a zero-copy slice of the input.
+    Hashes,
+    32,
+    [u8; 32],
+    |h: &[u8; 32]| *h
+);
+
+pod_list!(
+    /// A list of little-endian u64s written as one string (`KV_SERIALIZE_CONTAINER_POD_AS_BLOB`).
+    U64s,
+    8,
+    u64,
+    |v: &u64| v.to_le_bytes()
+);
+
+impl Hashes {
+    /// The hashes, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = [u8; 32]> + '_ {
+        self.0.chunks_exact(32).map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            h
+        })
+    }
+}
+
+impl U64s {
+    /// The values, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.0.chunks_exact(8).map(|c| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+    }
+}
+
+/// An array of strings (`std::vector<blobdata>`): transaction blobs.
+impl EpeeValue for Vec<Bytes> {
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker != TYPE_STRING | FLAG_ARRAY {
+            return Err(wrong(field, marker));
+        }
+        let n = r.array_len(TYPE_STRING)?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(r.string_body()?);
+        }
+        Ok(v)
+    }
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_STRING | FLAG_ARRAY);
+        w.varint(self.len() as u64);
+        for s in self {
+            w.string(s);
+        }
+    }
+    fn is_empty_seq(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// Reads an object value (marker already read) into `T`.
+pub fn read_object<T: EpeeObject>(
+    r: &mut Reader<'_>,
+    marker: u8,
+    field: &'static str,
+) -> Result<T> {
+    if marker != TYPE_OBJECT {
+        return Err(wrong(field, marker));
+    }
+    r.count_objects(1)?;
+    read_nested::<T>(r)
+}
+
+#[inline]
+fn read_nested<T: EpeeObject>(r: &mut Reader<'_>) -> Result<T> {
+    r.enter()?;
+    let n = r.section_len()?;
+    let v = T::read_fields(r, n)?;
+    r.leave();
+    Ok(v)
+}
+
+/// An array of objects (`std::vector<T>` of a serialisable struct).
+impl<T: EpeeObject> EpeeValue for Vec<T> {
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker != TYPE_OBJECT | FLAG_ARRAY {
+            return Err(wrong(field, marker));
+        }
+        let n = r.array_len(TYPE_OBJECT)?;
+        let mut v = Vec::with_capacity(n.min(r.remaining() / 8 + 1));
+        for _ in 0..n {
+            v.push(read_nested::<T>(r)?);
+        }
+        Ok(v)
+    }
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_OBJECT | FLAG_ARRAY);
+        w.varint(self.len() as u64);
+        for o in self {
+            o.write_section(w);
+        }
+    }
+    fn is_empty_seq(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// Defines a struct encoded as a section, with its typed decoder and encoder.
+///
+/// Each field names its rule, mirroring the monerod macro it stands for:
+/// - `req(T)`: `KV_SERIALIZE`; must be present; always written.
+/// - `opt(T, d)`: `KV_SERIALIZE_OPT(x, d)`; an `Option<T>`; written when not `d`.
+/// - `dflt(T, d)`: read as optional with default `d`, always written (monerod's
+///   `cumulative_difficulty_top64`).
+/// - `seq(T)`: a container; absent means empty; written when not empty.
+///
+/// Fields must be listed in bytewise name order (checked at compile time), the order
+/// monerod's `std::map` writes them in.
+#[macro_export]
+macro_rules! epee_object {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $rule:ident ( $ty:ty $(, $def:expr)? ) = $wire:literal,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $crate::epee_object!(@ty $rule $ty), )*
+            /// Order and presence of the fields as received; canonical when built here.
+            pub layout: $crate::wire::epee::FieldLayout,
+        }
+
+        impl $name {
+            const NAMES: &'static [&'static str] = &[$($wire),*];
+            const _SORTED: () = assert!(
+                $crate::wire::epee::typed_support::names_sorted($name::NAMES),
+                "epee_object fields must be listed in bytewise name order"
+            );
+
+            /// The layout monerod would write for this value.
+            pub fn canonical_layout(&self) -> $crate::wire::epee::FieldLayout {
+                let mut l = $crate::wire::epee::FieldLayout::CANONICAL;
+                let mut _i = 0usize;
+                $(
+                    if $crate::epee_object!(@canon $rule self.$field $(, $def)?) {
+                        l.push(_i);
+                    }
+                    _i += 1;
+                )*
+                l
+            }
+
+            #[allow(unused_assignments, unused_variables)]
+            fn write_field(&self, idx: usize, w: &mut $crate::wire::epee::Writer) -> bool {
+                let mut _i = 0usize;
+                $(
+                    if idx == _i {
+                        return $crate::epee_object!(@write $rule self.$field, $wire, w);
+                    }
+                    _i += 1;
+                )*
+                false
+            }
+
+            #[allow(unused_assignments, unused_variables)]
+            fn has_field(&self, idx: usize) -> bool {
+                let mut _i = 0usize;
+                $(
+                    if idx == _i {
+                        return $crate::epee_object!(@has $rule self.$field);
+                    }
+                    _i += 1;
+                )*
+                false
+            }
+        }
+
+        impl $crate::wire::epee::EpeeObject for $name {
+            #[allow(unused_mut)]
+            fn read_fields(
+                r: &mut $crate::wire::epee::Reader<'_>,
+                count: usize,
+            ) -> $crate::wire::epee::typed_support::Result<Self> {
+                let () = $name::_SORTED;
+                $( let mut $field: Option<$ty> = None; )*
+                let mut layout = $crate::wire::epee::FieldLayout::CANONICAL;
+                let mut unknown = $crate::wire::epee::typed_support::SeenNames::default();
+                for _ in 0..count {
+                    let name = r.name()?;
+                    let marker = r.marker()?;
+                    $(
+                        if name == $wire.as_bytes() {
+                            if $field.is_some() {
+                                return Err($crate::wire::epee::EpeeError::DuplicateField($wire.into()));
+                            }
+                            $field = Some(<$ty as $crate::wire::epee::EpeeValue>::read(r, marker, $wire)?);
+                            layout.push($crate::wire::epee::typed_support::name_index($name::NAMES, $wire));
+                            continue;
+                        }
+                    )*
+                    unknown.insert(name)?;
+                    r.skip_value(marker)?;
+                }
+                let v = $name {
+                    $( $field: $crate::epee_object!(@finish $rule $field, $wire $(, $def)?), )*
+                    layout: $crate::wire::epee::FieldLayout::CANONICAL,
+                };
+                let layout = layout.normalize(v.canonical_layout());
+                Ok($name { layout, ..v })
+            }
+
+            fn write_section(&self, w: &mut $crate::wire::epee::Writer) {
+                let layout = if self.layout.is_canonical() {
+                    self.canonical_layout()
+                } else {
+                    self.layout
+                };
+                let n = layout.iter().filter(|&i| self.has_field(i)).count();
+                w.varint(n as u64);
+                for i in layout.iter() {
+                    self.write_field(i, w);
+                }
+            }
+        }
+
+        impl $crate::wire::epee::EpeeValue for $name {
+            fn read(
+                r: &mut $crate::wire::epee::Reader<'_>,
+                marker: u8,
+                field: &'static str,
+            ) -> $crate::wire::epee::typed_support::Result<Self> {
+                $crate::wire::epee::typed_support::read_object(r, marker, field)
+            }
+            fn write(&self, w: &mut $crate::wire::epee::Writer) {
+                w.put_u8($crate::wire::epee::TYPE_OBJECT);
+                $crate::wire::epee::EpeeObject::write_section(self, w);
+            }
+        }
+    };
+
+    (@ty req $t:ty) => { $t };
+    (@ty opt $t:ty) => { Option<$t> };
+    (@ty dflt $t:ty) => { $t };
+    (@ty seq $t:ty) => { $t };
+
+    (@canon req $v:expr) => { true };
+    (@canon opt $v:expr, $d:expr) => { matches!(&$v, Some(x) if *x != $d) };
+    (@canon dflt $v:expr, $d:expr) => { true };
+    (@canon seq $v:expr) => { !$crate::wire::epee::EpeeValue::is_empty_seq(&$v) };
+
+    (@has req $v:expr) => { true };
+    (@has opt $v:expr) => { $v.is_some() };
+    (@has dflt $v:expr) => { true };
+    (@has seq $v:expr) => { true };
+
+    (@write opt $v:expr, $wire:literal, $w:ident) => {
+        match &$v {
+            Some(x) => {
+                $w.name($wire.as_bytes());
+                $crate::wire::epee::EpeeValue::write(x, $w);
+                true
+            }
+            None => false,
+        }
+    };
+    (@write $rule:ident $v:expr, $wire:literal, $w:ident) => {{
+        $w.name($wire.as_bytes());
+        $crate::wire::epee::EpeeValue::write(&$v, $w);
+        true
+    }};
+
+    (@finish req $f:ident, $wire:literal) => {
+        $f.ok_or($crate::wire::epee::EpeeError::MissingField($wire))?
+    };
+    (@finish opt $f:ident, $wire:literal, $d:expr) => { $f };
+    (@finish dflt $f:ident, $wire:literal, $d:expr) => { $f.unwrap_or($d) };
+    (@finish seq $f:ident, $wire:literal) => { $f.unwrap_or_default() };
+}

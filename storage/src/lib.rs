@@ -1,0 +1,1 @@
+//! Chain store (placeholder until the storage issue).

@@ -1,0 +1,2 @@
+//! xmrd-tools.
+fn main() {}
