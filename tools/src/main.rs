@@ -1,2 +1,40 @@
-//! xmrd-tools.
-fn main() {}
+//! `xmrd-tools`: operators' tools for xmrd.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod levin_decode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Operators' tools for xmrd.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Decode files of raw levin bytes (one packet or a captured stream) and print one
+    /// JSON object per message.
+    LevinDecode(levin_decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::LevinDecode(a) => levin_decode::run(&a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

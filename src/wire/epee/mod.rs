@@ -256,3 +256,6 @@ pub fn write_to<T: EpeeObject>(v: &T, out: &mut Vec<u8>) {
     v.write_section(&mut w);
     *out = w.into_vec();
 }
+
+#[cfg(test)]
+mod tests;
