@@ -11,7 +11,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bytes::Bytes;
 use serde_json::json;
 use xmrd::wire::epee::{Limits, Section};
 use xmrd::wire::levin::{Command, LevinDecoder, Packet};
@@ -38,7 +37,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<bool> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut all_exact = true;
     for path in &args.files {
-        let raw = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let raw =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let mut dec = LevinDecoder::new(MAX_PACKET);
         let mut index = 0usize;
         for chunk in raw.chunks(CHUNK_BYTES) {
@@ -86,11 +86,11 @@ fn describe(p: &Packet, check: bool) -> anyhow::Result<(serde_json::Value, bool)
     };
     let msg = Message::from_packet(p)?;
     let fields = Section::from_storage(&p.body, Limits::TOOLS)?.to_json();
-    let exact = if check {
-        Bytes::from(msg.to_body()) == p.body
-    } else {
-        true
-    };
+    // monerod's noise mode pads a body with zeros after the root section; the
+    // re-encoding is exact when it equals the body up to that zero padding.
+    let enc = msg.to_body();
+    let padding = p.body.len().saturating_sub(enc.len());
+    let exact = !check || (p.body.starts_with(&enc) && p.body[enc.len()..].iter().all(|&b| b == 0));
     let v = json!({
         "command": h.command,
         "name": Command::from_id(h.command).map(Command::name),
@@ -101,6 +101,7 @@ fn describe(p: &Packet, check: bool) -> anyhow::Result<(serde_json::Value, bool)
         "protocol_version": h.protocol_version,
         "body_len": p.body.len(),
         "fragments": p.fragments,
+        "padding": padding,
         "fields": fields,
     });
     Ok((v, exact))

@@ -135,12 +135,25 @@ impl<'a> Reader<'a> {
         self.src.len() - self.pos
     }
 
-    /// Errors unless every byte was read.
+    /// Errors unless every byte left is a zero.
+    ///
+    /// monerod ignores whatever follows the root section, and its noise mode relies on
+    /// that: a message shorter than the noise size is padded with zero bytes inside the
+    /// levin body (`make_fragmented_notify`). We accept that zero padding and refuse any
+    /// other trailing byte.
     pub fn finish(&self) -> Result<()> {
-        match self.remaining() {
-            0 => Ok(()),
-            n => Err(EpeeError::TrailingBytes(n)),
+        let src: &[u8] = self.src;
+        let rest = src.get(self.pos..).unwrap_or_default();
+        if rest.iter().all(|&b| b == 0) {
+            Ok(())
+        } else {
+            Err(EpeeError::TrailingBytes(rest.len()))
         }
+    }
+
+    /// Zero bytes after the root section (see [`Reader::finish`]).
+    pub fn padding(&self) -> usize {
+        self.remaining()
     }
 
     /// Reads the root section into `T`.

@@ -70,12 +70,21 @@ fn rejects_bad_signature_version_and_trailing_bytes() {
     v2[8] = 2;
     v2.push(0);
     assert_eq!(generic(&Bytes::from(v2)), Err(EpeeError::BadVersion(2)));
-    assert_eq!(generic(&Bytes::from_static(&HEADER[..5])), Err(EpeeError::BadSignature));
+    assert_eq!(
+        generic(&Bytes::from_static(&HEADER[..5])),
+        Err(EpeeError::BadSignature)
+    );
     let trailing = storage(|w| {
         w.varint(0);
-        w.put_u8(0);
+        w.put_u8(7);
     });
     assert_eq!(generic(&trailing), Err(EpeeError::TrailingBytes(1)));
+    // Zero padding after the root is monerod's noise padding and is accepted.
+    let padded = storage(|w| {
+        w.varint(0);
+        w.put_slice(&[0; 40]);
+    });
+    assert_eq!(generic(&padded), Ok(Section::default()));
 }
 
 #[test]
@@ -88,7 +97,10 @@ fn rejects_duplicate_field_names() {
         }
     });
     assert!(matches!(generic(&dup), Err(EpeeError::DuplicateField(_))));
-    assert!(matches!(from_bytes::<Sample>(&dup), Err(EpeeError::DuplicateField(_))));
+    assert!(matches!(
+        from_bytes::<Sample>(&dup),
+        Err(EpeeError::DuplicateField(_))
+    ));
     let dup_known = storage(|w| {
         w.varint(2);
         for _ in 0..2 {
@@ -96,7 +108,10 @@ fn rejects_duplicate_field_names() {
             1u64.write(w);
         }
     });
-    assert!(matches!(from_bytes::<Sample>(&dup_known), Err(EpeeError::DuplicateField(_))));
+    assert!(matches!(
+        from_bytes::<Sample>(&dup_known),
+        Err(EpeeError::DuplicateField(_))
+    ));
 }
 
 #[test]
@@ -113,7 +128,10 @@ fn rejects_duplicates_among_many_unknown_fields_in_linear_time() {
         w.name(b"f1234");
         0u8.write(w);
     });
-    assert!(matches!(from_bytes::<Sample>(&dup), Err(EpeeError::DuplicateField(_))));
+    assert!(matches!(
+        from_bytes::<Sample>(&dup),
+        Err(EpeeError::DuplicateField(_))
+    ));
 }
 
 fn nested(depth: usize) -> Bytes {
@@ -131,7 +149,10 @@ fn nested(depth: usize) -> Bytes {
 fn bounds_nesting_depth() {
     // The root is level 1; MAX_DEPTH - 1 nested objects fit.
     assert!(generic(&nested(MAX_DEPTH - 1)).is_ok());
-    assert_eq!(generic(&nested(MAX_DEPTH)), Err(EpeeError::TooDeep(MAX_DEPTH)));
+    assert_eq!(
+        generic(&nested(MAX_DEPTH)),
+        Err(EpeeError::TooDeep(MAX_DEPTH))
+    );
     assert_eq!(generic(&nested(10_000)), Err(EpeeError::TooDeep(MAX_DEPTH)));
     // Skipping an unknown field is bounded the same way.
     let deep_unknown = storage(|w| {
@@ -147,7 +168,10 @@ fn bounds_nesting_depth() {
         }
         w.varint(0);
     });
-    assert_eq!(from_bytes::<Sample>(&deep_unknown), Err(EpeeError::TooDeep(MAX_DEPTH)));
+    assert_eq!(
+        from_bytes::<Sample>(&deep_unknown),
+        Err(EpeeError::TooDeep(MAX_DEPTH))
+    );
 }
 
 #[test]
@@ -322,13 +346,19 @@ fn integers_convert_between_widths_with_range_checks_as_monerod() {
         w.name(b"small");
         70_000u32.write(w);
     });
-    assert_eq!(from_bytes::<Sample>(&b), Err(EpeeError::OutOfRange("small")));
+    assert_eq!(
+        from_bytes::<Sample>(&b),
+        Err(EpeeError::OutOfRange("small"))
+    );
 }
 
 #[test]
 fn a_missing_required_field_is_refused_and_defaults_fill_the_rest() {
     let b = storage(|w| w.varint(0));
-    assert_eq!(from_bytes::<Sample>(&b), Err(EpeeError::MissingField("height")));
+    assert_eq!(
+        from_bytes::<Sample>(&b),
+        Err(EpeeError::MissingField("height"))
+    );
     let s = sample_with_height(|w| 9u64.write(w)).unwrap();
     assert_eq!((s.height, s.small, s.flag, s.a_list.len()), (9, 7, None, 0));
 }
@@ -391,7 +421,9 @@ fn re_encoding_keeps_the_received_order_and_explicit_defaults() {
 
 #[test]
 fn shared_epee_samples_decode_re_encode_or_are_refused_as_indexed() {
-    let Some(dir) = shared_subdir("vectors/epee") else { return };
+    let Some(dir) = shared_subdir("vectors/epee") else {
+        return;
+    };
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
     let samples = index["samples"].as_array().unwrap();
@@ -435,14 +467,10 @@ fn arb_section(depth: u32) -> impl Strategy<Value = Section> {
     ];
     let value = leaf.prop_recursive(depth, 32, 4, |inner| {
         prop_oneof![
-            proptest::collection::vec(("[a-z]{1,6}", inner.clone()), 0..4).prop_map(|kv| {
-                Value::Object(dedup(kv))
-            }),
-            proptest::collection::vec(
-                proptest::collection::vec(("[a-z]{1,6}", inner), 0..3),
-                0..3
-            )
-            .prop_map(|v| Value::Array(Array::Object(v.into_iter().map(dedup).collect()))),
+            proptest::collection::vec(("[a-z]{1,6}", inner.clone()), 0..4)
+                .prop_map(|kv| { Value::Object(dedup(kv)) }),
+            proptest::collection::vec(proptest::collection::vec(("[a-z]{1,6}", inner), 0..3), 0..3)
+                .prop_map(|v| Value::Array(Array::Object(v.into_iter().map(dedup).collect()))),
         ]
     });
     proptest::collection::vec(("[a-z]{1,6}", value), 0..6).prop_map(dedup)

@@ -80,20 +80,22 @@ pub fn noise(total_len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Splits a whole notification packet into fragments of exactly `noise_size` bytes
-/// each, as monerod's `make_fragmented_notify`: a packet that fits is padded with zeros
-/// and sent whole; otherwise the first fragment has `FLAG_BEGIN`, the last `FLAG_END`
-/// and zero padding. `None` if `noise_size` is under two headers or the packet would
-/// need more than [`MAX_FRAGMENTS_PER_MESSAGE`] fragments.
-pub fn fragment(noise_size: usize, packet: &[u8]) -> Option<Vec<u8>> {
+/// Frames a notification of `command` for a link that sends only packets of exactly
+/// `noise_size` bytes, as monerod's `make_fragmented_notify`: a body that fits is padded
+/// with zeros *inside* the body (the epee reader ignores them) and sent whole;
+/// otherwise the whole packet is cut into fragments, the first with `FLAG_BEGIN`, the
+/// last with `FLAG_END` and zero padding. `None` if `noise_size` is under two headers or
+/// more than [`MAX_FRAGMENTS_PER_MESSAGE`] fragments would be needed.
+pub fn fragment(noise_size: usize, command: u32, body: &[u8]) -> Option<Vec<u8>> {
     if noise_size < 2 * HEADER_LEN {
         return None;
     }
-    if packet.len() <= noise_size {
-        let mut out = packet.to_vec();
-        out.resize(noise_size, 0);
-        return Some(out);
+    if HEADER_LEN + body.len() <= noise_size {
+        let mut padded = body.to_vec();
+        padded.resize(noise_size - HEADER_LEN, 0);
+        return Some(notify(command, &padded));
     }
+    let packet = notify(command, body);
     let space = noise_size - HEADER_LEN;
     let chunks: Vec<&[u8]> = packet.chunks(space).collect();
     if chunks.len() > MAX_FRAGMENTS_PER_MESSAGE {
@@ -120,3 +122,6 @@ pub fn fragment(noise_size: usize, packet: &[u8]) -> Option<Vec<u8>> {
     out.resize(chunks.len() * noise_size, 0);
     Some(out)
 }
+
+#[cfg(test)]
+mod tests;

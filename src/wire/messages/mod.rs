@@ -216,3 +216,6 @@ impl Message {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;
