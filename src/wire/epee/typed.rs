@@ -101,7 +101,7 @@ impl FieldLayout {
                 None
             } else {
                 v >>= 4;
-                Some((nib - 1) as usize)
+                Some(usize::from(u8::try_from(nib - 1).unwrap_or(0)))
             }
         })
     }
@@ -418,7 +418,7 @@ pub fn read_object<T: EpeeObject>(
     read_nested::<T>(r)
 }
 
-#[inline]
+#[inline(always)]
 fn read_nested<T: EpeeObject>(r: &mut Reader<'_>) -> Result<T> {
     r.enter()?;
     let n = r.section_len()?;
@@ -529,6 +529,7 @@ macro_rules! epee_object {
 
         impl $crate::wire::epee::EpeeObject for $name {
             #[allow(unused_mut)]
+            #[inline]
             fn read_fields(
                 r: &mut $crate::wire::epee::Reader<'_>,
                 count: usize,
@@ -553,12 +554,12 @@ macro_rules! epee_object {
                     unknown.insert(name)?;
                     r.skip_value(marker)?;
                 }
-                let v = $name {
+                let mut v = $name {
                     $( $field: $crate::epee_object!(@finish $rule $field, $wire $(, $def)?), )*
-                    layout: $crate::wire::epee::FieldLayout::CANONICAL,
+                    layout,
                 };
-                let layout = layout.normalize(v.canonical_layout());
-                Ok($name { layout, ..v })
+                v.layout = layout.normalize(v.canonical_layout());
+                Ok(v)
             }
 
             fn write_section(&self, w: &mut $crate::wire::epee::Writer) {

@@ -53,18 +53,20 @@ impl Writer {
     /// [`MAX_VARINT`] cannot occur for lengths and counts held in memory; they are
     /// clamped rather than panicking.
     #[inline]
+    #[allow(clippy::cast_possible_truncation)] // each arm's range bounds the value
     pub fn varint(&mut self, v: u64) {
-        if v <= 63 {
-            self.buf.push((v as u8) << 2);
-        } else if v <= 16_383 {
-            self.buf
-                .extend_from_slice(&(((v as u16) << 2) | 1).to_le_bytes());
-        } else if v <= 1_073_741_823 {
-            self.buf
-                .extend_from_slice(&(((v as u32) << 2) | 2).to_le_bytes());
-        } else {
-            let v = v.min(MAX_VARINT);
-            self.buf.extend_from_slice(&((v << 2) | 3).to_le_bytes());
+        match v {
+            0..=63 => self.buf.push((v as u8) << 2),
+            64..=16_383 => self
+                .buf
+                .extend_from_slice(&(((v as u16) << 2) | 1).to_le_bytes()),
+            16_384..=1_073_741_823 => self
+                .buf
+                .extend_from_slice(&(((v as u32) << 2) | 2).to_le_bytes()),
+            _ => {
+                let v = v.min(MAX_VARINT);
+                self.buf.extend_from_slice(&((v << 2) | 3).to_le_bytes());
+            }
         }
     }
 

@@ -38,7 +38,7 @@ fn peer(i: u32) -> PeerListEntry {
         0 => NetworkAddress::from(Ipv4Address::new(Ipv4Addr::from(i), 18080)),
         1 => NetworkAddress {
             addr: Address::Ipv6(Ipv6Address {
-                addr: [i as u8; 16],
+                addr: [u8::try_from(i % 256).unwrap(); 16],
                 m_port: 18080,
                 layout: FieldLayout::CANONICAL,
             }),
