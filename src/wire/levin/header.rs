@@ -93,6 +93,18 @@ impl Header {
         }
     }
 
+    /// A fragment or noise header (command 0, no request/response flag), as monerod's
+    /// `make_fragmented_notify` and `make_noise_notify` write them.
+    pub fn fragment(flags: u32) -> Header {
+        Header {
+            have_to_return: false,
+            command: 0,
+            return_code: 0,
+            flags,
+            protocol_version: PROTOCOL_VERSION,
+        }
+    }
+
     /// Parses 33 header bytes: the signature must match; returns the header and the
     /// declared body length. Other fields are checked by the decoder.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Result<(Header, u64), LevinError> {

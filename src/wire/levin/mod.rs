@@ -67,13 +67,7 @@ pub fn response(command: u32, return_code: i32, body: &[u8]) -> Vec<u8> {
 /// `make_noise_notify`; `None` if shorter than a header.
 pub fn noise(total_len: usize) -> Option<Vec<u8>> {
     let body = total_len.checked_sub(HEADER_LEN)?;
-    let h = Header {
-        have_to_return: false,
-        command: 0,
-        return_code: 0,
-        flags: FLAG_BEGIN | FLAG_END,
-        protocol_version: PROTOCOL_VERSION,
-    };
+    let h = Header::fragment(FLAG_BEGIN | FLAG_END);
     let mut out = Vec::with_capacity(total_len);
     h.write(body as u64, &mut out);
     out.resize(total_len, 0);
@@ -109,14 +103,7 @@ pub fn fragment(noise_size: usize, command: u32, body: &[u8]) -> Option<Vec<u8>>
             i if i == last => FLAG_END,
             _ => 0,
         };
-        let h = Header {
-            have_to_return: false,
-            command: 0,
-            return_code: 0,
-            flags,
-            protocol_version: PROTOCOL_VERSION,
-        };
-        h.write(space as u64, &mut out);
+        Header::fragment(flags).write(space as u64, &mut out);
         out.extend_from_slice(chunk);
     }
     out.resize(chunks.len() * noise_size, 0);

@@ -188,15 +188,8 @@ fn fragment_raw(noise_size: usize, inner: &[u8]) -> Vec<u8> {
 }
 
 fn fragment_packet(flags: u32, body: &[u8]) -> Vec<u8> {
-    let h = Header {
-        have_to_return: false,
-        command: 0,
-        return_code: 0,
-        flags,
-        protocol_version: PROTOCOL_VERSION,
-    };
     let mut v = Vec::new();
-    encode_packet(&h, body, &mut v);
+    encode_packet(&Header::fragment(flags), body, &mut v);
     v
 }
 
