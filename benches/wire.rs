@@ -5,7 +5,14 @@
 //! `cargo bench --bench wire` (add `-- mix` etc. to filter). Needs `../shared` for the
 //! captured and fat-chain cases; those are skipped with a message without it.
 
-#![allow(missing_docs)] // criterion_group! generates undocumented fns
+#![allow(missing_docs)]
+// criterion_group! generates undocumented fns
+// Benchmarks run on trusted local data: failing loudly is what we want.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation
+)]
 
 use std::hint::black_box;
 use std::net::Ipv4Addr;
