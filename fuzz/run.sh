@@ -28,4 +28,7 @@ if [ -d "$shared/vectors" ]; then
   esac
 fi
 cd "$here/.."
-RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1
+# Reuse the build cache outside the checkout when there is one (see tools/test.sh).
+tdir=()
+[ -n "${CARGO_TARGET_DIR:-}" ] && tdir=(--target-dir "$CARGO_TARGET_DIR/fuzz")
+RUSTC_BOOTSTRAP=1 cargo fuzz run "${tdir[@]}" "$target" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1

@@ -33,7 +33,12 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --release -- -D warnings
 echo "== cargo test"
-cargo test --workspace --release
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --release 2>&1 | tee "$log"
+read -r passed failed < <(awk '/^test result:/ {
+  for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) }
+} END { print p + 0, f + 0 }' "$log")
 
 secs="${XMRD_FUZZ_SECS:-20}"
 if [ "$secs" -gt 0 ]; then
@@ -48,3 +53,4 @@ if [ "$secs" -gt 0 ]; then
   done
 fi
 echo "== all checks passed"
+echo "tests: $passed passed, $failed failed"

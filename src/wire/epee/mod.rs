@@ -24,7 +24,7 @@ pub use typed::{read_marker, read_object, EpeeObject, EpeeValue, FieldLayout, Ha
 #[doc(hidden)]
 pub mod typed_support {
     pub use super::reader::SeenNames;
-    pub use super::typed::{name_index, names_sorted, read_object};
+    pub use super::typed::{names_sorted, read_object, read_object_into};
     pub use super::Result;
 }
 pub use value::{Array, Section, Value};

@@ -29,6 +29,13 @@ pub fn read_marker(r: &mut Reader<'_>) -> Result<u8> {
 pub trait EpeeValue: Sized {
     /// Reads the value after its marker.
     fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self>;
+    /// Reads the value after its marker into `self`, in place (objects override this
+    /// to decode straight into their final memory).
+    #[inline]
+    fn read_into(&mut self, r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<()> {
+        *self = Self::read(r, marker, field)?;
+        Ok(())
+    }
     /// Writes the marker and the value.
     fn write(&self, w: &mut Writer);
     /// Whether monerod's writer leaves this value out (an empty container).
@@ -41,6 +48,13 @@ pub trait EpeeValue: Sized {
 pub trait EpeeObject: Sized {
     /// Reads `count` fields of a section whose count was already read.
     fn read_fields(r: &mut Reader<'_>, count: usize) -> Result<Self>;
+    /// Reads `count` fields into `out`, overwriting every field (in place: no move of
+    /// the finished struct).
+    #[inline]
+    fn read_fields_into(r: &mut Reader<'_>, count: usize, out: &mut Self) -> Result<()> {
+        *out = Self::read_fields(r, count)?;
+        Ok(())
+    }
     /// Writes the section: field count, then the fields.
     fn write_section(&self, w: &mut Writer);
     /// A guess at the encoded size, to size buffers.
@@ -115,33 +129,6 @@ impl FieldLayout {
             self
         }
     }
-}
-
-/// Position of `name` in `names` (a compile-time helper for the struct macro).
-pub const fn name_index(names: &[&str], name: &str) -> usize {
-    let mut i = 0;
-    while i < names.len() {
-        if str_eq(names[i], name) {
-            return i;
-        }
-        i += 1;
-    }
-    usize::MAX
-}
-
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// Whether `names` is strictly ascending bytewise, the order of monerod's `std::map`.
@@ -415,11 +402,6 @@ pub fn read_object<T: EpeeObject>(
         return Err(wrong(field, marker));
     }
     r.count_objects(1)?;
-    read_nested::<T>(r)
-}
-
-#[inline(always)]
-fn read_nested<T: EpeeObject>(r: &mut Reader<'_>) -> Result<T> {
     r.enter()?;
     let n = r.section_len()?;
     let v = T::read_fields(r, n)?;
@@ -427,18 +409,52 @@ fn read_nested<T: EpeeObject>(r: &mut Reader<'_>) -> Result<T> {
     Ok(v)
 }
 
-/// An array of objects (`std::vector<T>` of a serialisable struct).
-impl<T: EpeeObject> EpeeValue for Vec<T> {
+/// Reads an object value (marker already read) into `out`, in place.
+#[inline(always)]
+pub fn read_object_into<T: EpeeObject>(
+    r: &mut Reader<'_>,
+    marker: u8,
+    field: &'static str,
+    out: &mut T,
+) -> Result<()> {
+    if marker != TYPE_OBJECT {
+        return Err(wrong(field, marker));
+    }
+    r.count_objects(1)?;
+    read_nested_into(r, out)
+}
+
+#[inline(always)]
+fn read_nested_into<T: EpeeObject>(r: &mut Reader<'_>, out: &mut T) -> Result<()> {
+    r.enter()?;
+    let n = r.section_len()?;
+    T::read_fields_into(r, n, out)?;
+    r.leave();
+    Ok(())
+}
+
+/// An array of objects (`std::vector<T>` of a serialisable struct). Each element is
+/// decoded in place in the vector.
+impl<T: EpeeObject + Default> EpeeValue for Vec<T> {
     fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        let mut v = Vec::new();
+        v.read_into(r, marker, field)?;
+        Ok(v)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<()> {
         if marker != TYPE_OBJECT | FLAG_ARRAY {
             return Err(wrong(field, marker));
         }
         let n = r.array_len(TYPE_OBJECT)?;
-        let mut v = Vec::with_capacity(n.min(r.remaining() / 8 + 1));
+        self.clear();
+        self.reserve(n.min(r.remaining() / 8 + 1));
         for _ in 0..n {
-            v.push(read_nested::<T>(r)?);
+            self.push(T::default());
+            if let Some(slot) = self.last_mut() {
+                read_nested_into(r, slot)?;
+            }
         }
-        Ok(v)
+        Ok(())
     }
     fn write(&self, w: &mut Writer) {
         w.put_u8(TYPE_OBJECT | FLAG_ARRAY);
@@ -484,10 +500,16 @@ macro_rules! epee_object {
 
         impl $name {
             const NAMES: &'static [&'static str] = &[$($wire),*];
-            const _SORTED: () = assert!(
-                $crate::wire::epee::typed_support::names_sorted($name::NAMES),
-                "epee_object fields must be listed in bytewise name order"
-            );
+            const _SORTED: () = {
+                assert!(
+                    $crate::wire::epee::typed_support::names_sorted($name::NAMES),
+                    "epee_object fields must be listed in bytewise name order"
+                );
+                assert!(
+                    $name::NAMES.len() <= $crate::wire::epee::FieldLayout::MAX_FIELDS,
+                    "epee_object supports at most 15 fields"
+                );
+            };
 
             /// The layout monerod would write for this value.
             pub fn canonical_layout(&self) -> $crate::wire::epee::FieldLayout {
@@ -528,38 +550,55 @@ macro_rules! epee_object {
         }
 
         impl $crate::wire::epee::EpeeObject for $name {
-            #[allow(unused_mut)]
             #[inline]
             fn read_fields(
                 r: &mut $crate::wire::epee::Reader<'_>,
                 count: usize,
             ) -> $crate::wire::epee::typed_support::Result<Self> {
+                let mut v = <$name as Default>::default();
+                <$name as $crate::wire::epee::EpeeObject>::read_fields_into(r, count, &mut v)?;
+                Ok(v)
+            }
+
+            #[inline]
+            #[allow(unused_assignments, unused_variables, unused_mut)]
+            fn read_fields_into(
+                r: &mut $crate::wire::epee::Reader<'_>,
+                count: usize,
+                out: &mut Self,
+            ) -> $crate::wire::epee::typed_support::Result<()> {
                 let () = $name::_SORTED;
-                $( let mut $field: Option<$ty> = None; )*
+                let mut seen: u32 = 0;
                 let mut layout = $crate::wire::epee::FieldLayout::CANONICAL;
                 let mut unknown = $crate::wire::epee::typed_support::SeenNames::default();
-                for _ in 0..count {
+                'fields: for _ in 0..count {
                     let name = r.name()?;
                     let marker = r.marker()?;
+                    let mut _i = 0usize;
                     $(
                         if name == $wire.as_bytes() {
-                            if $field.is_some() {
+                            if seen & (1 << _i) != 0 {
                                 return Err($crate::wire::epee::EpeeError::DuplicateField($wire.into()));
                             }
-                            $field = Some(<$ty as $crate::wire::epee::EpeeValue>::read(r, marker, $wire)?);
-                            layout.push($crate::wire::epee::typed_support::name_index($name::NAMES, $wire));
-                            continue;
+                            seen |= 1 << _i;
+                            $crate::epee_object!(@read $rule out.$field, $ty, r, marker, $wire);
+                            layout.push(_i);
+                            continue 'fields;
                         }
+                        _i += 1;
                     )*
                     unknown.insert(name)?;
                     r.skip_value(marker)?;
                 }
-                let mut v = $name {
-                    $( $field: $crate::epee_object!(@finish $rule $field, $wire $(, $def)?), )*
-                    layout,
-                };
-                v.layout = layout.normalize(v.canonical_layout());
-                Ok(v)
+                let mut _i = 0usize;
+                $(
+                    if seen & (1 << _i) == 0 {
+                        $crate::epee_object!(@absent $rule out.$field, $wire $(, $def)?);
+                    }
+                    _i += 1;
+                )*
+                out.layout = layout.normalize(out.canonical_layout());
+                Ok(())
             }
 
             fn write_section(&self, w: &mut $crate::wire::epee::Writer) {
@@ -583,6 +622,15 @@ macro_rules! epee_object {
                 field: &'static str,
             ) -> $crate::wire::epee::typed_support::Result<Self> {
                 $crate::wire::epee::typed_support::read_object(r, marker, field)
+            }
+            #[inline]
+            fn read_into(
+                &mut self,
+                r: &mut $crate::wire::epee::Reader<'_>,
+                marker: u8,
+                field: &'static str,
+            ) -> $crate::wire::epee::typed_support::Result<()> {
+                $crate::wire::epee::typed_support::read_object_into(r, marker, field, self)
             }
             fn write(&self, w: &mut $crate::wire::epee::Writer) {
                 w.put_u8($crate::wire::epee::TYPE_OBJECT);
@@ -622,10 +670,17 @@ macro_rules! epee_object {
         true
     }};
 
-    (@finish req $f:ident, $wire:literal) => {
-        $f.ok_or($crate::wire::epee::EpeeError::MissingField($wire))?
+    (@read opt $dst:expr, $ty:ty, $r:ident, $m:ident, $wire:literal) => {
+        $dst = Some(<$ty as $crate::wire::epee::EpeeValue>::read($r, $m, $wire)?)
     };
-    (@finish opt $f:ident, $wire:literal, $d:expr) => { $f };
-    (@finish dflt $f:ident, $wire:literal, $d:expr) => { $f.unwrap_or($d) };
-    (@finish seq $f:ident, $wire:literal) => { $f.unwrap_or_default() };
+    (@read $rule:ident $dst:expr, $ty:ty, $r:ident, $m:ident, $wire:literal) => {
+        <$ty as $crate::wire::epee::EpeeValue>::read_into(&mut $dst, $r, $m, $wire)?
+    };
+
+    (@absent req $dst:expr, $wire:literal) => {
+        return Err($crate::wire::epee::EpeeError::MissingField($wire))
+    };
+    (@absent opt $dst:expr, $wire:literal, $d:expr) => { $dst = None };
+    (@absent dflt $dst:expr, $wire:literal, $d:expr) => { $dst = $d };
+    (@absent seq $dst:expr, $wire:literal) => { $dst = Default::default() };
 }
