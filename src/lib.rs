@@ -4,5 +4,6 @@
 //! ([`wire`]) is the foundation: a sans-IO codec for portable storage, levin framing and
 //! every P2P message.
 
+pub mod p2p;
 pub mod testdata;
 pub mod wire;

@@ -491,7 +491,7 @@ macro_rules! epee_object {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Default)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: $crate::epee_object!(@ty $rule $ty), )*
             /// Order and presence of the fields as received; canonical when built here.

@@ -77,7 +77,7 @@ epee_object! {
 }
 
 /// The payload of an address.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Address {
     /// IPv4.
     Ipv4(Ipv4Address),
@@ -112,7 +112,7 @@ impl Address {
 }
 
 /// A network address with its wire layout.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetworkAddress {
     /// The address.
     pub addr: Address,

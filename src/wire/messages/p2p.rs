@@ -129,7 +129,7 @@ epee_object! {
 
 /// An empty section: the body of PING and REQUEST_SUPPORT_FLAGS requests. Fields a
 /// peer puts there anyway are skipped (bounded), as monerod skips them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Empty;
 
 impl EpeeObject for Empty {

@@ -22,7 +22,7 @@ epee_object! {
 
 /// The transactions of a `block_complete_entry`: plain blobs, or with `pruned` set,
 /// `tx_blob_entry` objects.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BlockTxs {
     /// Full transaction blobs (an array of strings).
     Full(Vec<Bytes>),
