@@ -4,6 +4,7 @@
 //! ([`wire`]) is the foundation: a sans-IO codec for portable storage, levin framing and
 //! every P2P message.
 
+pub mod node;
 pub mod p2p;
 pub mod testdata;
 pub mod wire;

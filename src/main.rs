@@ -1,20 +1,19 @@
-//! The `xmrd` binary.
+//! The `xmrd` binary: parses monerod-style flags, sets up logging and runs the node.
 
 use clap::Parser;
+use xmrd::node::{config_from, Args};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// xmrd, a Monero node daemon.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {}
-
 fn main() -> anyhow::Result<()> {
-    let _args = Args::parse();
-    anyhow::bail!(
-        "xmrd {}: the P2P node is not built yet; this build provides the wire codec \
-         (see `xmrd-tools levin-decode`)",
-        env!("CARGO_PKG_VERSION")
-    )
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .map_err(|e| anyhow::anyhow!("--log-level {:?}: {e}", args.log_level))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    xmrd::node::run(config_from(&args))
 }

@@ -1,0 +1,125 @@
+//! Host failures and bans, as monerod's `add_host_fail` / `block_host`: more than
+//! `FAILS_BEFORE_BAN` failures ban the IP for `BAN_DURATION`. `--ban-list FILE` adds
+//! permanent bans (one IP per line, `#` comments).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::p2p::constants::{BAN_DURATION, FAILS_BEFORE_BAN};
+
+/// Most hosts whose failures are remembered; past it the table is cleared (an attacker
+/// spraying addresses cannot grow it without bound). monerod keeps an unbounded map.
+pub const MAX_FAILING_HOSTS: usize = 65_536;
+
+/// What a failure did to the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostFailure {
+    /// Counted.
+    Counted(u32),
+    /// The host is now banned.
+    Banned,
+}
+
+/// Failures and bans per IP.
+#[derive(Debug, Default)]
+pub struct BanList {
+    fails: HashMap<IpAddr, u32>,
+    banned: HashMap<IpAddr, Option<Instant>>,
+}
+
+impl BanList {
+    /// Loads permanent bans from a `--ban-list` file, if given.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<BanList> {
+        let mut b = BanList::default();
+        if let Some(p) = path {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read ban list {}: {e}", p.display()))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.split('#').next().unwrap_or("").trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let ip: IpAddr = line.parse().map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}:{}: {line:?} is not an IP address: {e}",
+                        p.display(),
+                        n + 1
+                    )
+                })?;
+                b.banned.insert(ip, None);
+            }
+        }
+        Ok(b)
+    }
+
+    /// Whether `ip` is banned at `now`.
+    pub fn is_banned(&mut self, ip: IpAddr, now: Instant) -> bool {
+        match self.banned.get(&ip) {
+            Some(None) => true,
+            Some(Some(until)) if now < *until => true,
+            Some(Some(_)) => {
+                self.banned.remove(&ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Adds `score` failures to `ip`; bans it past the threshold.
+    pub fn add_fail(&mut self, ip: IpAddr, score: u32, now: Instant) -> HostFailure {
+        if self.fails.len() >= MAX_FAILING_HOSTS && !self.fails.contains_key(&ip) {
+            self.fails.clear();
+        }
+        let fails = self.fails.entry(ip).or_insert(0);
+        *fails += score;
+        if *fails > FAILS_BEFORE_BAN {
+            self.fails.remove(&ip);
+            self.banned.insert(ip, Some(now + BAN_DURATION));
+            HostFailure::Banned
+        } else {
+            HostFailure::Counted(*fails)
+        }
+    }
+
+    /// How many hosts are banned.
+    pub fn banned_count(&self) -> usize {
+        self.banned.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_than_ten_failures_ban_for_a_day() {
+        let mut b = BanList::default();
+        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        let now = Instant::now();
+        for i in 1..=10 {
+            assert_eq!(b.add_fail(ip, 1, now), HostFailure::Counted(i));
+        }
+        assert!(!b.is_banned(ip, now));
+        assert_eq!(b.add_fail(ip, 1, now), HostFailure::Banned);
+        assert!(b.is_banned(ip, now));
+        assert!(!b.is_banned(ip, now + BAN_DURATION));
+    }
+
+    #[test]
+    fn a_ban_list_file_bans_permanently_and_rejects_garbage() {
+        let dir = std::env::temp_dir().join(format!("xmrd-banlist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("bans.txt");
+        std::fs::write(&f, "# bad\n10.0.0.1\n\n::1 # v6\n").unwrap();
+        let mut b = BanList::load(Some(&f)).unwrap();
+        assert!(b.is_banned(
+            "10.0.0.1".parse().unwrap(),
+            Instant::now() + BAN_DURATION * 9
+        ));
+        assert!(b.is_banned("::1".parse().unwrap(), Instant::now()));
+        std::fs::write(&f, "not-an-ip\n").unwrap();
+        assert!(BanList::load(Some(&f)).is_err());
+    }
+}

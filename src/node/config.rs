@@ -1,0 +1,179 @@
+//! Command-line flags, named and defaulted as monerod's.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use clap::Parser;
+use xmrd_shards::Placement;
+
+use crate::p2p::Network;
+
+/// Which network, as monerod's `--testnet` / `--stagenet` / `--regtest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkChoice {
+    /// Mainnet.
+    Mainnet,
+    /// Testnet.
+    Testnet,
+    /// Stagenet.
+    Stagenet,
+    /// A private regtest chain (mainnet ids and genesis).
+    Regtest,
+}
+
+/// xmrd, a Monero node daemon. Flags follow monerod's names and defaults.
+#[derive(Parser, Debug, Clone)]
+#[command(version, about, long_about = None)]
+pub struct Args {
+    /// Run on testnet.
+    #[arg(long, conflicts_with_all = ["stagenet", "regtest"])]
+    pub testnet: bool,
+    /// Run on stagenet.
+    #[arg(long, conflicts_with_all = ["regtest"])]
+    pub stagenet: bool,
+    /// Run a private regtest chain (mainnet network id and genesis).
+    #[arg(long)]
+    pub regtest: bool,
+    /// Data directory (default ~/.bitmonero, with testnet/stagenet subfolders).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Interface to listen on for P2P.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub p2p_bind_ip: IpAddr,
+    /// Port to listen on for P2P (default 18080, 28080 testnet, 38080 stagenet).
+    #[arg(long)]
+    pub p2p_bind_port: Option<u16>,
+    /// Manually add a peer (host:port).
+    #[arg(long, value_parser = parse_peer)]
+    pub add_peer: Vec<SocketAddr>,
+    /// A peer to stay connected to (host:port).
+    #[arg(long, value_parser = parse_peer)]
+    pub add_priority_node: Vec<SocketAddr>,
+    /// Connect only to these peers (host:port).
+    #[arg(long, value_parser = parse_peer)]
+    pub add_exclusive_node: Vec<SocketAddr>,
+    /// Outbound connections to keep.
+    #[arg(long, default_value_t = 12)]
+    pub out_peers: usize,
+    /// Inbound connections allowed (-1: unlimited, still under a hard cap).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub in_peers: i64,
+    /// Inbound connections allowed from one IP.
+    #[arg(long, default_value_t = 1)]
+    pub max_connections_per_ip: usize,
+    /// Do not tell peers our P2P port (we then never enter their white lists).
+    #[arg(long)]
+    pub hide_my_port: bool,
+    /// Accepted for monerod compatibility: xmrd never maps ports with UPnP/IGD.
+    #[arg(long)]
+    pub no_igd: bool,
+    /// A file of IPs to ban, one per line (as monerod's --ban-list).
+    #[arg(long)]
+    pub ban_list: Option<PathBuf>,
+    /// Number of shards (pinned executor threads); default: one per core.
+    #[arg(long, conflicts_with = "shard_cpus")]
+    pub shards: Option<usize>,
+    /// CPUs to pin one shard each to, e.g. 0,1.
+    #[arg(long, value_delimiter = ',')]
+    pub shard_cpus: Vec<usize>,
+    /// Log filter (tracing syntax, e.g. info or xmrd=debug).
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+}
+
+fn parse_peer(s: &str) -> Result<SocketAddr, String> {
+    s.to_socket_addrs()
+        .map_err(|e| format!("{s}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{s}: no address"))
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The network ids to use.
+    pub network: Network,
+    /// Which network the operator chose (regtest is mainnet on the wire).
+    pub choice: NetworkChoice,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// P2P listen address.
+    pub p2p_bind_ip: IpAddr,
+    /// P2P listen port.
+    pub p2p_bind_port: u16,
+    /// `--add-peer`.
+    pub add_peers: Vec<SocketAddr>,
+    /// `--add-priority-node`.
+    pub priority_nodes: Vec<SocketAddr>,
+    /// `--add-exclusive-node`.
+    pub exclusive_nodes: Vec<SocketAddr>,
+    /// `--out-peers`.
+    pub out_peers: usize,
+    /// `--in-peers`, resolved against the hard cap.
+    pub in_peers: usize,
+    /// `--max-connections-per-ip`.
+    pub max_connections_per_ip: usize,
+    /// `--hide-my-port`.
+    pub hide_my_port: bool,
+    /// `--ban-list`.
+    pub ban_list: Option<PathBuf>,
+    /// Shard placement.
+    pub placement: Placement,
+}
+
+impl Config {
+    /// Resolves flags into a configuration.
+    pub fn from_args(a: &Args) -> Config {
+        let choice = if a.regtest {
+            NetworkChoice::Regtest
+        } else if a.testnet {
+            NetworkChoice::Testnet
+        } else if a.stagenet {
+            NetworkChoice::Stagenet
+        } else {
+            NetworkChoice::Mainnet
+        };
+        let network = match choice {
+            NetworkChoice::Mainnet | NetworkChoice::Regtest => Network::Mainnet,
+            NetworkChoice::Testnet => Network::Testnet,
+            NetworkChoice::Stagenet => Network::Stagenet,
+        };
+        let base = a.data_dir.clone().unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join(".bitmonero")
+        });
+        let data_dir = match (a.data_dir.is_some(), choice) {
+            (false, NetworkChoice::Testnet) => base.join("testnet"),
+            (false, NetworkChoice::Stagenet) => base.join("stagenet"),
+            _ => base,
+        };
+        let placement = if !a.shard_cpus.is_empty() {
+            Placement::Cpus(a.shard_cpus.clone())
+        } else if let Some(n) = a.shards {
+            Placement::Count(n)
+        } else {
+            Placement::AllCores
+        };
+        let in_peers = usize::try_from(a.in_peers).map_or(super::MAX_IN_PEERS_HARD_CAP, |n| {
+            n.min(super::MAX_IN_PEERS_HARD_CAP)
+        });
+        Config {
+            network,
+            choice,
+            data_dir,
+            p2p_bind_ip: a.p2p_bind_ip,
+            p2p_bind_port: a.p2p_bind_port.unwrap_or(network.default_p2p_port()),
+            add_peers: a.add_peer.clone(),
+            priority_nodes: a.add_priority_node.clone(),
+            exclusive_nodes: a.add_exclusive_node.clone(),
+            out_peers: a.out_peers,
+            in_peers,
+            max_connections_per_ip: a.max_connections_per_ip.max(1),
+            hide_my_port: a.hide_my_port,
+            ban_list: a.ban_list.clone(),
+            placement,
+        }
+    }
+}

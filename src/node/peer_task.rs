@@ -1,0 +1,289 @@
+//! The task that owns one socket: feeds its bytes and timers to the [`Connection`]
+//! machine, writes what it wants sent, and applies the node's policy (limits, bans,
+//! counters) around it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures_lite::future;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use xmrd_shards::glommio;
+use xmrd_shards::glommio::net::{TcpListener, TcpStream};
+
+use super::{HostFailure, ShardCtx};
+use crate::p2p::constants::CONNECT_TIMEOUT;
+use crate::p2p::{Connection, Direction, Event, PeerFault};
+
+/// Bytes read from a socket at a time.
+pub(crate) const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Why a connection task ended.
+#[derive(Debug)]
+enum End {
+    Fault(PeerFault),
+    Closed,
+    Io(std::io::Error),
+    Shutdown,
+}
+
+pub(crate) async fn accept_loop(ctx: Rc<ShardCtx>, listener: TcpListener) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(shard = ctx.shard.id, "accept failed: {e}");
+                glommio::timer::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
+        if let Err(why) = admit_inbound(&ctx, peer.ip()) {
+            tracing::debug!(%peer, "refused inbound connection: {why}");
+            continue; // dropping the stream closes it
+        }
+        let ctx2 = Rc::clone(&ctx);
+        glommio::spawn_local(async move {
+            let conn = Connection::inbound(
+                ctx2.shared.local.clone(),
+                ctx2.shared.core_sync(),
+                Instant::now(),
+            );
+            run(ctx2, stream, peer, conn).await;
+        })
+        .detach();
+    }
+}
+
+fn admit_inbound(ctx: &ShardCtx, ip: IpAddr) -> Result<(), &'static str> {
+    let now = Instant::now();
+    if ctx
+        .shared
+        .bans
+        .lock()
+        .map(|mut b| b.is_banned(ip, now))
+        .unwrap_or(true)
+    {
+        return Err("banned");
+    }
+    let inbound = ctx.shared.total(|s| &s.inbound) + ctx.shared.total(|s| &s.pending);
+    if inbound >= ctx.shared.config.in_peers {
+        return Err("in-peers limit");
+    }
+    take_ip_slot(ctx, ip)
+}
+
+/// Counts an inbound connection against `--max-connections-per-ip` (inbound only, as
+/// monerod).
+fn take_ip_slot(ctx: &ShardCtx, ip: IpAddr) -> Result<(), &'static str> {
+    let mut per_ip = ctx.shared.per_ip.lock().map_err(|_| "poisoned")?;
+    let n = per_ip.entry(ip).or_insert(0);
+    if *n >= ctx.shared.config.max_connections_per_ip {
+        return Err("max-connections-per-ip");
+    }
+    *n += 1;
+    Ok(())
+}
+
+fn release_ip_slot(ctx: &ShardCtx, ip: IpAddr) {
+    if let Ok(mut per_ip) = ctx.shared.per_ip.lock() {
+        if let Some(n) = per_ip.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_ip.remove(&ip);
+            }
+        }
+    }
+}
+
+/// Dials `addr` from this shard.
+pub(crate) fn spawn_dial(ctx: &Rc<ShardCtx>, addr: SocketAddr) {
+    let fresh = ctx
+        .shared
+        .outbound_targets
+        .lock()
+        .map(|mut s| s.insert(addr))
+        .unwrap_or(false);
+    if !fresh {
+        return;
+    }
+    let ctx = Rc::clone(ctx);
+    glommio::spawn_local(async move {
+        dial(&ctx, addr).await;
+        if let Ok(mut s) = ctx.shared.outbound_targets.lock() {
+            s.remove(&addr);
+        }
+    })
+    .detach();
+}
+
+async fn dial(ctx: &Rc<ShardCtx>, addr: SocketAddr) {
+    if ctx
+        .shared
+        .bans
+        .lock()
+        .map(|mut b| b.is_banned(addr.ip(), Instant::now()))
+        .unwrap_or(true)
+    {
+        return;
+    }
+    ctx.stats().pending.fetch_add(1, Ordering::Relaxed);
+    let stream = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT).await;
+    ctx.stats().pending.fetch_sub(1, Ordering::Relaxed);
+    match stream {
+        Ok(stream) => {
+            tracing::debug!(%addr, shard = ctx.shard.id, "connected");
+            let conn = Connection::outbound(
+                ctx.shared.local.clone(),
+                ctx.shared.core_sync(),
+                Instant::now(),
+            );
+            run(Rc::clone(ctx), stream, addr, conn).await;
+        }
+        Err(e) => tracing::debug!(%addr, "connect failed: {e}"),
+    }
+}
+
+/// Owns one connection until it ends.
+async fn run(ctx: Rc<ShardCtx>, mut stream: TcpStream, peer: SocketAddr, mut conn: Connection) {
+    *ctx.tasks.borrow_mut() += 1;
+    ctx.shard.loads.add(ctx.shard.id, 1);
+    ctx.stats().pending.fetch_add(1, Ordering::Relaxed);
+    let _ = stream.set_nodelay(true);
+    let mut handshaked = false;
+    let end = future::or(
+        async {
+            let _ = ctx.closing.acquire(1).await;
+            End::Shutdown
+        },
+        drive(&ctx, &mut stream, peer, &mut conn, &mut handshaked),
+    )
+    .await;
+    // Unwind the counters.
+    if handshaked {
+        let c = match conn.direction() {
+            Direction::Inbound => &ctx.stats().inbound,
+            _ => &ctx.stats().outbound,
+        };
+        c.fetch_sub(1, Ordering::Relaxed);
+    } else {
+        ctx.stats().pending.fetch_sub(1, Ordering::Relaxed);
+    }
+    ctx.shard.loads.add(ctx.shard.id, -1);
+    if conn.direction() == Direction::Inbound {
+        release_ip_slot(&ctx, peer.ip());
+    }
+    *ctx.tasks.borrow_mut() -= 1;
+    let _ = stream.shutdown(std::net::Shutdown::Both).await;
+    match end {
+        End::Fault(f) => {
+            ctx.stats().dropped.fetch_add(1, Ordering::Relaxed);
+            let score = f.score();
+            let verdict = (score > 0).then(|| {
+                ctx.shared
+                    .bans
+                    .lock()
+                    .map(|mut b| b.add_fail(peer.ip(), score, Instant::now()))
+            });
+            match verdict {
+                Some(Ok(HostFailure::Banned)) => {
+                    tracing::warn!(%peer, "dropped and banned: {f}")
+                }
+                _ => tracing::info!(%peer, "dropped: {f}"),
+            }
+        }
+        End::Closed => tracing::info!(%peer, "connection closed by peer"),
+        End::Io(e) => tracing::info!(%peer, "connection lost: {e}"),
+        End::Shutdown => tracing::debug!(%peer, "closed for shutdown"),
+    }
+}
+
+async fn drive(
+    ctx: &ShardCtx,
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    conn: &mut Connection,
+    handshaked: &mut bool,
+) -> End {
+    let mut buf = vec![0u8; READ_CHUNK_BYTES];
+    loop {
+        while let Some(out) = conn.poll_transmit() {
+            if let Err(e) = stream.write_all(&out).await {
+                return End::Io(e);
+            }
+        }
+        while let Some(ev) = conn.poll_event() {
+            on_event(ctx, peer, conn, ev, handshaked);
+        }
+        if conn.is_closed() {
+            return conn.fault().cloned().map_or(End::Closed, End::Fault);
+        }
+        let now = Instant::now();
+        let wait = conn
+            .poll_timeout()
+            .map_or(Duration::from_secs(60), |d| {
+                d.saturating_duration_since(now)
+            })
+            .max(Duration::from_millis(1));
+        if let Err(e) = stream.set_read_timeout(Some(wait)) {
+            return End::Io(std::io::Error::other(e.to_string()));
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) => return End::Closed,
+            Ok(n) => {
+                let data = buf.get(..n).unwrap_or_default();
+                if let Err(f) = conn.handle_bytes(Instant::now(), data) {
+                    // Flush what the machine queued before the fault (nothing useful to
+                    // a misbehaving peer, so skip it) and end.
+                    return End::Fault(f);
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                if let Err(f) = conn.handle_timeout(Instant::now()) {
+                    return End::Fault(f);
+                }
+            }
+            Err(e) => return End::Io(e),
+        }
+    }
+}
+
+fn on_event(ctx: &ShardCtx, peer: SocketAddr, conn: &Connection, ev: Event, handshaked: &mut bool) {
+    match ev {
+        Event::Handshaked { node, sync } => {
+            *handshaked = true;
+            ctx.stats().pending.fetch_sub(1, Ordering::Relaxed);
+            let c = match conn.direction() {
+                Direction::Inbound => &ctx.stats().inbound,
+                _ => &ctx.stats().outbound,
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                %peer,
+                direction = ?conn.direction(),
+                shard = ctx.shard.id,
+                peer_id = format_args!("{:016x}", node.peer_id),
+                height = sync.current_height,
+                top = %hex::encode(sync.top_id),
+                "peer handshaked"
+            );
+        }
+        Event::CoreSync(sync) => {
+            tracing::debug!(%peer, height = sync.current_height, "timed sync");
+        }
+        Event::Peers(p) => tracing::debug!(%peer, count = p.len(), "peer list received"),
+        Event::SupportFlags(f) => tracing::debug!(%peer, flags = f, "support flags"),
+        Event::Protocol(m) => {
+            tracing::debug!(%peer, command = ?m.command(), "protocol message (not handled yet)")
+        }
+        Event::Pong { peer_id, ok } => tracing::debug!(%peer, peer_id, ok, "pong"),
+    }
+}
