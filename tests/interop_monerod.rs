@@ -3,6 +3,9 @@
 //! misbehaving peers are dropped. Uses `../shared/realpeer/` to start monerod; skips
 //! with a message when monerod or the shared data is missing.
 
+// A test harness: a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
@@ -117,7 +120,8 @@ struct Xmrd {
 
 impl Xmrd {
     fn start(tag: &str, args: &[&str]) -> Xmrd {
-        let log = std::env::temp_dir().join(format!("xmrd-interop-{tag}-{}.log", std::process::id()));
+        let log =
+            std::env::temp_dir().join(format!("xmrd-interop-{tag}-{}.log", std::process::id()));
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
             .args(["--regtest", "--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
@@ -154,7 +158,9 @@ impl Xmrd {
 impl Drop for Xmrd {
     fn drop(&mut self) {
         // SIGTERM for a graceful stop, then make sure.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -187,7 +193,9 @@ fn stays_connected_through_two_timed_syncs(monerod: &Monerod, xmrd: &Xmrd, peer_
     wait_for("two timed syncs each way", 200, || {
         (xmrd.count("timed sync") >= 4).then_some(())
     });
-    let now = monerod.connection_to(peer_id).expect("monerod dropped xmrd");
+    let now = monerod
+        .connection_to(peer_id)
+        .expect("monerod dropped xmrd");
     assert_eq!(now["connection_id"], first["connection_id"]);
     assert_eq!(now["state"], "normal");
     assert!(now["live_time"].as_u64().unwrap() >= 100, "{now}");
@@ -253,18 +261,25 @@ fn xmrd_dials_monerod_and_stays_connected_while_bad_peers_are_dropped() {
         ],
     );
     let peer_id = xmrd.peer_id();
-    let conn = wait_for("monerod to list xmrd", 30, || monerod.connection_to(&peer_id));
+    let conn = wait_for("monerod to list xmrd", 30, || {
+        monerod.connection_to(&peer_id)
+    });
     assert_eq!(conn["incoming"], true, "{conn}");
     assert_eq!(conn["state"], "normal");
     assert_eq!(conn["height"], 1);
 
     // (c) Misbehaving peers, while the monerod connection carries on.
-    assert!(is_dropped_after_sending(ours, b"GET / HTTP/1.1\r\nHost: xmrd\r\n\r\n"));
+    assert!(is_dropped_after_sending(
+        ours,
+        b"GET / HTTP/1.1\r\nHost: xmrd\r\n\r\n"
+    ));
     assert!(is_dropped_after_sending(ours, &handshake_from_testnet()));
     let mut oversized = Vec::new();
     Header::notify(2002).write(300 * 1024, &mut oversized);
     assert!(is_dropped_after_sending(ours, &oversized));
-    wait_for("three drops logged", 10, || (xmrd.count("dropped:") >= 3).then_some(()));
+    wait_for("three drops logged", 10, || {
+        (xmrd.count("dropped:") >= 3).then_some(())
+    });
     let log = xmrd.log();
     assert!(log.contains("levin framing: levin: bad signature"), "{log}");
     assert!(log.contains("wrong network id"), "{log}");
@@ -274,8 +289,12 @@ fn xmrd_dials_monerod_and_stays_connected_while_bad_peers_are_dropped() {
     assert_eq!(before_syncs, 3);
     // The three drops above are the only ones allowed.
     let first = monerod.connection_to(&peer_id).unwrap();
-    wait_for("two timed syncs each way", 200, || (xmrd.count("timed sync") >= 4).then_some(()));
-    let now = monerod.connection_to(&peer_id).expect("monerod dropped xmrd");
+    wait_for("two timed syncs each way", 200, || {
+        (xmrd.count("timed sync") >= 4).then_some(())
+    });
+    let now = monerod
+        .connection_to(&peer_id)
+        .expect("monerod dropped xmrd");
     assert_eq!(now["connection_id"], first["connection_id"]);
     assert_eq!(xmrd.count("dropped"), 3, "{}", xmrd.log());
 }
@@ -288,7 +307,9 @@ fn monerod_dials_xmrd_and_stays_connected() {
     let xmrd = Xmrd::start("listen", &["--p2p-bind-port", &ours.to_string()]);
     let peer_id = xmrd.peer_id();
     let monerod = Monerod::start(&rp, "listen", p2p, rpc, dead, Some(ours));
-    let conn = wait_for("monerod to connect to xmrd", 60, || monerod.connection_to(&peer_id));
+    let conn = wait_for("monerod to connect to xmrd", 60, || {
+        monerod.connection_to(&peer_id)
+    });
     assert_eq!(conn["incoming"], false, "{conn}");
     assert_eq!(conn["state"], "normal");
     stays_connected_through_two_timed_syncs(&monerod, &xmrd, &peer_id);

@@ -122,6 +122,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether loopback and private addresses are kept in the address book: on
+    /// regtest and with exclusive nodes (monerod filters them otherwise).
+    pub fn allows_local_peers(&self) -> bool {
+        self.choice == NetworkChoice::Regtest || !self.exclusive_nodes.is_empty()
+    }
+
     /// Resolves flags into a configuration.
     pub fn from_args(a: &Args) -> Config {
         let choice = if a.regtest {

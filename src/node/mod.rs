@@ -28,9 +28,10 @@ pub fn config_from(args: &Args) -> Config {
 use xmrd_shards::glommio;
 use xmrd_shards::{Placement, Shard};
 
+use crate::p2p::address_book::{AddressBook, KnownPeer};
 use crate::p2p::{LocalNode, Network};
 use crate::wire::epee::FieldLayout;
-use crate::wire::messages::CoreSyncData;
+use crate::wire::messages::{CoreSyncData, PeerListEntry};
 
 /// How often the connection maker looks for connections to open (monerod:
 /// `m_connections_maker_interval`, 1 s).
@@ -39,15 +40,32 @@ pub const CONNECTIONS_MAKER_INTERVAL: Duration = Duration::from_secs(1);
 pub const REDIAL_BACKOFF: Duration = Duration::from_secs(5);
 /// How often the status line is logged.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(60);
+/// How often shard 0 saves the address book and sends the shareable peers around.
+pub const BOOK_FLUSH_INTERVAL: Duration = Duration::from_secs(60);
 /// Hard cap on inbound connections per node when `--in-peers` is unlimited (-1), so a
 /// flood cannot exhaust file descriptors. monerod has no cap by default.
 pub const MAX_IN_PEERS_HARD_CAP: usize = 8192;
 
-/// Cross-shard requests.
+/// Cross-shard messages. The address book lives on shard 0: other shards send it what
+/// they learn, and it sends back dials and the peers to share.
 #[derive(Debug)]
 pub enum ShardMsg {
     /// Open an outbound connection to this address.
     Dial(SocketAddr),
+    /// Peers a peer shared (to shard 0).
+    Learned(Vec<PeerListEntry>),
+    /// A peer we reached: outbound handshake, or inbound that answered our back-ping
+    /// (to shard 0).
+    Reached {
+        /// The peer.
+        peer: KnownPeer,
+        /// Whether we dialled it (then it is also an anchor).
+        outbound: bool,
+    },
+    /// A dial or outbound connection to this address failed (to shard 0).
+    Failed(SocketAddr),
+    /// The peers to share in handshakes and timed syncs (from shard 0).
+    Share(Arc<Vec<PeerListEntry>>),
 }
 
 /// Per-shard counters, readable by every shard.
@@ -153,11 +171,24 @@ pub(crate) struct ShardCtx {
     /// Closed at shutdown: every connection task waits on it and ends.
     pub(crate) closing: glommio::sync::Semaphore,
     pub(crate) tasks: RefCell<usize>,
+    /// The peers to share, as last sent by shard 0.
+    pub(crate) share: RefCell<Arc<Vec<PeerListEntry>>>,
+    /// The address book (shard 0 only).
+    pub(crate) book: Option<RefCell<AddressBook>>,
 }
 
 impl ShardCtx {
     pub(crate) fn stats(&self) -> &ShardStats {
         &self.shared.stats[self.shard.id]
+    }
+
+    /// Sends `msg` to shard 0's address book (or applies it here on shard 0).
+    pub(crate) fn to_book(self: &Rc<Self>, msg: ShardMsg) {
+        if self.shard.id == 0 {
+            on_message(self, msg);
+        } else {
+            let _ = self.shard.mesh.try_send(0, msg);
+        }
     }
 }
 
@@ -165,11 +196,26 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
     let bind = SocketAddr::new(shared.config.p2p_bind_ip, shared.config.p2p_bind_port);
     let listener = glommio::net::TcpListener::bind(bind)
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let book = if shard.id == 0 {
+        let dir = shared.config.data_dir.clone();
+        let allow_local = shared.config.allows_local_peers();
+        let loaded = shard
+            .spawn_blocking(move || AddressBook::load(&dir, allow_local))
+            .await
+            .map_err(|e| anyhow::anyhow!("address book: {e}"))?;
+        let (w, g, a) = loaded.sizes();
+        tracing::info!("address book: {w} white, {g} gray, {a} anchors");
+        Some(RefCell::new(loaded))
+    } else {
+        None
+    };
     let ctx = Rc::new(ShardCtx {
         shard,
         shared,
         closing: glommio::sync::Semaphore::new(0),
         tasks: RefCell::new(0),
+        share: RefCell::new(Arc::new(Vec::new())),
+        book,
     });
     tracing::debug!(shard = ctx.shard.id, %bind, "listening");
 
@@ -193,36 +239,92 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
         }
         glommio::timer::sleep(Duration::from_millis(20)).await;
     }
+    save_book(&ctx).await;
     Ok(())
 }
 
-async fn inbox_loop(ctx: Rc<ShardCtx>) {
-    while let Some(msg) = ctx.shard.mesh.recv_any().await {
-        match msg {
-            ShardMsg::Dial(addr) => peer_task::spawn_dial(&ctx, addr),
+/// Saves the address book (shard 0), off the executor.
+async fn save_book(ctx: &Rc<ShardCtx>) {
+    let Some(book) = &ctx.book else { return };
+    let json = match serde_json::to_vec(&*book.borrow()) {
+        Ok(j) => j,
+        Err(e) => {
+            tracing::warn!("address book not saved: {e}");
+            return;
+        }
+    };
+    let dir = ctx.shared.config.data_dir.clone();
+    let r = ctx
+        .shard
+        .spawn_blocking(move || {
+            let book: AddressBook = serde_json::from_slice(&json).map_err(std::io::Error::other)?;
+            book.save(&dir)
+        })
+        .await;
+    if let Err(e) = r {
+        tracing::warn!("address book not saved: {e}");
+    }
+}
+
+/// Applies a cross-shard message on this shard.
+fn on_message(ctx: &Rc<ShardCtx>, msg: ShardMsg) {
+    match msg {
+        ShardMsg::Dial(addr) => peer_task::spawn_dial(ctx, addr),
+        ShardMsg::Share(peers) => *ctx.share.borrow_mut() = peers,
+        ShardMsg::Learned(entries) => {
+            if let Some(book) = &ctx.book {
+                book.borrow_mut().merge_gray(&entries);
+            }
+        }
+        ShardMsg::Reached { peer, outbound } => {
+            if let Some(book) = &ctx.book {
+                let mut b = book.borrow_mut();
+                if outbound {
+                    b.add_anchor(peer.clone());
+                }
+                b.promote_white(peer);
+            }
+        }
+        ShardMsg::Failed(addr) => {
+            if let Some(book) = &ctx.book {
+                book.borrow_mut().connection_failed(&addr);
+            }
         }
     }
 }
 
-/// Keeps the outbound connections at `--out-peers`, from the exclusive nodes if any,
-/// else the priority nodes and the added peers. Runs on shard 0 and hands each dial to
-/// the least-loaded shard.
+async fn inbox_loop(ctx: Rc<ShardCtx>) {
+    while let Some(msg) = ctx.shard.mesh.recv_any().await {
+        on_message(&ctx, msg);
+    }
+}
+
+/// Keeps the outbound connections at `--out-peers`: the exclusive nodes only, if any;
+/// else the priority nodes (always), the added peers, then the address book (anchors,
+/// white, gray). Runs on shard 0, hands each dial to the least-loaded shard, and
+/// periodically saves the book and sends the shareable peers to every shard.
 async fn connections_maker(ctx: Rc<ShardCtx>) {
     let cfg = &ctx.shared.config;
-    let targets: Vec<SocketAddr> = if cfg.exclusive_nodes.is_empty() {
-        cfg.priority_nodes
-            .iter()
-            .chain(cfg.add_peers.iter())
-            .copied()
-            .collect()
-    } else {
-        cfg.exclusive_nodes.clone()
-    };
     let mut last_try: std::collections::HashMap<SocketAddr, std::time::Instant> =
         Default::default();
     let mut last_status = std::time::Instant::now();
+    let mut last_flush: Option<std::time::Instant> = None;
     loop {
         let now = std::time::Instant::now();
+        let mut targets: Vec<SocketAddr> = if cfg.exclusive_nodes.is_empty() {
+            cfg.priority_nodes
+                .iter()
+                .chain(cfg.add_peers.iter())
+                .copied()
+                .collect()
+        } else {
+            cfg.exclusive_nodes.clone()
+        };
+        if cfg.exclusive_nodes.is_empty() {
+            if let Some(book) = &ctx.book {
+                targets.extend(book.borrow().candidates());
+            }
+        }
         for addr in &targets {
             let outbound = ctx.shared.total(|s| &s.outbound) + ctx.shared.total(|s| &s.pending);
             if outbound >= cfg.out_peers && !cfg.priority_nodes.contains(addr) {
@@ -240,7 +342,7 @@ async fn connections_maker(ctx: Rc<ShardCtx>) {
                 .lock()
                 .map(|s| s.contains(addr))
                 .unwrap_or(true);
-            if busy {
+            if busy || *addr == SocketAddr::new(cfg.p2p_bind_ip, cfg.p2p_bind_port) {
                 continue;
             }
             last_try.insert(*addr, now);
@@ -248,6 +350,21 @@ async fn connections_maker(ctx: Rc<ShardCtx>) {
             if target == ctx.shard.id || !ctx.shard.mesh.try_send(target, ShardMsg::Dial(*addr)) {
                 peer_task::spawn_dial(&ctx, *addr);
             }
+        }
+        last_try.retain(|_, t| now.duration_since(*t) < REDIAL_BACKOFF);
+        if last_flush.is_none_or(|t| now.duration_since(t) >= BOOK_FLUSH_INTERVAL) {
+            last_flush = Some(now);
+            if let Some(book) = &ctx.book {
+                let share = Arc::new(book.borrow().share());
+                for s in 1..ctx.shard.count {
+                    let _ = ctx
+                        .shard
+                        .mesh
+                        .try_send(s, ShardMsg::Share(Arc::clone(&share)));
+                }
+                *ctx.share.borrow_mut() = share;
+            }
+            save_book(&ctx).await;
         }
         if now.duration_since(last_status) >= STATUS_INTERVAL {
             last_status = now;

@@ -12,8 +12,9 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
 
-use super::{HostFailure, ShardCtx};
-use crate::p2p::constants::CONNECT_TIMEOUT;
+use super::{HostFailure, ShardCtx, ShardMsg};
+use crate::p2p::address_book::KnownPeer;
+use crate::p2p::constants::{CONNECT_TIMEOUT, PING_TIMEOUT};
 use crate::p2p::{Connection, Direction, Event, PeerFault};
 
 /// Bytes read from a socket at a time.
@@ -47,11 +48,12 @@ pub(crate) async fn accept_loop(ctx: Rc<ShardCtx>, listener: TcpListener) {
         }
         let ctx2 = Rc::clone(&ctx);
         glommio::spawn_local(async move {
-            let conn = Connection::inbound(
+            let mut conn = Connection::inbound(
                 ctx2.shared.local.clone(),
                 ctx2.shared.core_sync(),
                 Instant::now(),
             );
+            conn.set_shareable_peers(ctx2.share.borrow().to_vec());
             run(ctx2, stream, peer, conn).await;
         })
         .detach();
@@ -136,14 +138,18 @@ async fn dial(ctx: &Rc<ShardCtx>, addr: SocketAddr) {
     match stream {
         Ok(stream) => {
             tracing::debug!(%addr, shard = ctx.shard.id, "connected");
-            let conn = Connection::outbound(
+            let mut conn = Connection::outbound(
                 ctx.shared.local.clone(),
                 ctx.shared.core_sync(),
                 Instant::now(),
             );
+            conn.set_shareable_peers(ctx.share.borrow().to_vec());
             run(Rc::clone(ctx), stream, addr, conn).await;
         }
-        Err(e) => tracing::debug!(%addr, "connect failed: {e}"),
+        Err(e) => {
+            tracing::debug!(%addr, "connect failed: {e}");
+            ctx.to_book(ShardMsg::Failed(addr));
+        }
     }
 }
 
@@ -202,7 +208,7 @@ async fn run(ctx: Rc<ShardCtx>, mut stream: TcpStream, peer: SocketAddr, mut con
 }
 
 async fn drive(
-    ctx: &ShardCtx,
+    ctx: &Rc<ShardCtx>,
     stream: &mut TcpStream,
     peer: SocketAddr,
     conn: &mut Connection,
@@ -256,7 +262,13 @@ async fn drive(
     }
 }
 
-fn on_event(ctx: &ShardCtx, peer: SocketAddr, conn: &Connection, ev: Event, handshaked: &mut bool) {
+fn on_event(
+    ctx: &Rc<ShardCtx>,
+    peer: SocketAddr,
+    conn: &Connection,
+    ev: Event,
+    handshaked: &mut bool,
+) {
     match ev {
         Event::Handshaked { node, sync } => {
             *handshaked = true;
@@ -275,15 +287,104 @@ fn on_event(ctx: &ShardCtx, peer: SocketAddr, conn: &Connection, ev: Event, hand
                 top = %hex::encode(sync.top_id),
                 "peer handshaked"
             );
+            let known = KnownPeer {
+                addr: SocketAddr::new(peer.ip(), u16::try_from(node.my_port).unwrap_or(0)),
+                id: node.peer_id,
+                last_seen: unix_now(),
+                pruning_seed: sync.pruning_seed.unwrap_or(0),
+                rpc_port: node.rpc_port.unwrap_or(0),
+            };
+            match conn.direction() {
+                Direction::Outbound => ctx.to_book(ShardMsg::Reached {
+                    peer: KnownPeer {
+                        addr: peer,
+                        ..known
+                    },
+                    outbound: true,
+                }),
+                // monerod back-pings an inbound peer that gave a port, except on
+                // loopback, before it enters the white list.
+                Direction::Inbound if node.my_port != 0 && !peer.ip().is_loopback() => {
+                    spawn_back_ping(ctx, known);
+                }
+                _ => {}
+            }
         }
         Event::CoreSync(sync) => {
             tracing::debug!(%peer, height = sync.current_height, "timed sync");
         }
-        Event::Peers(p) => tracing::debug!(%peer, count = p.len(), "peer list received"),
+        Event::Peers(p) => {
+            tracing::debug!(%peer, count = p.len(), "peer list received");
+            ctx.to_book(ShardMsg::Learned(p));
+        }
         Event::SupportFlags(f) => tracing::debug!(%peer, flags = f, "support flags"),
         Event::Protocol(m) => {
             tracing::debug!(%peer, command = ?m.command(), "protocol message (not handled yet)")
         }
         Event::Pong { peer_id, ok } => tracing::debug!(%peer, peer_id, ok, "pong"),
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Checks that an inbound peer listens where it says (monerod's `try_ping`): a fresh
+/// connection, one PING, and the answer must carry the same peer id; then the peer
+/// enters the white list.
+fn spawn_back_ping(ctx: &Rc<ShardCtx>, peer: KnownPeer) {
+    let ctx = Rc::clone(ctx);
+    glommio::spawn_local(async move {
+        let ok = future::or(
+            async {
+                let _ = ctx.closing.acquire(1).await;
+                false
+            },
+            back_ping(&ctx, &peer),
+        )
+        .await;
+        tracing::debug!(addr = %peer.addr, ok, "back-ping");
+        if ok {
+            ctx.to_book(ShardMsg::Reached {
+                peer,
+                outbound: false,
+            });
+        }
+    })
+    .detach();
+}
+
+async fn back_ping(ctx: &ShardCtx, peer: &KnownPeer) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(peer.addr, PING_TIMEOUT).await else {
+        return false;
+    };
+    let mut conn = Connection::ping_probe(ctx.shared.local.clone(), Instant::now());
+    let mut buf = vec![0u8; 4096];
+    while !conn.is_closed() {
+        while let Some(out) = conn.poll_transmit() {
+            if stream.write_all(&out).await.is_err() {
+                return false;
+            }
+        }
+        let wait = conn
+            .poll_timeout()
+            .map_or(PING_TIMEOUT, |d| {
+                d.saturating_duration_since(Instant::now())
+            })
+            .max(Duration::from_millis(1));
+        if stream.set_read_timeout(Some(wait)).is_err() {
+            return false;
+        }
+        let r = match stream.read(&mut buf).await {
+            Ok(0) => return false,
+            Ok(n) => conn.handle_bytes(Instant::now(), buf.get(..n).unwrap_or_default()),
+            Err(_) => conn.handle_timeout(Instant::now()),
+        };
+        if r.is_err() {
+            return false;
+        }
+    }
+    matches!(conn.poll_event(), Some(Event::Pong { peer_id, ok: true }) if peer_id == peer.id)
 }

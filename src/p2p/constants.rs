@@ -14,10 +14,10 @@ pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(120);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// `P2P_DEFAULT_HANDSHAKE_INTERVAL`: a timed sync every 60 s on every connection.
 pub const TIMED_SYNC_INTERVAL: Duration = Duration::from_secs(60);
-/// Nothing received for 5 min closes the connection (`P2P_IDLE_CONNECTION_KILL_INTERVAL`,
-/// and epee's `DEFAULT_TIMEOUT_MS_REMOTE`). With timed syncs every minute both ways, a
-/// live peer never gets near it.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Nothing received for 240 s closes the connection: monerod's `IDLE_PEER_KICK_TIME`
+/// (240 s, `cryptonote_protocol_handler.inl`). With timed syncs every minute both ways,
+/// a live peer never gets near it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(240);
 /// `P2P_MAX_PEERS_IN_HANDSHAKE`: longest peer list accepted or sent.
 pub const MAX_PEERS_IN_HANDSHAKE: usize = crate::wire::limits::MAX_PEERS_IN_HANDSHAKE;
 /// `P2P_SUPPORT_FLAGS`: we support fluffy blocks.

@@ -1,6 +1,7 @@
 //! The net node: per-connection protocol state machines, faults and bans, the address
 //! book. Sans-IO: the shards runtime drives it with bytes and time.
 
+pub mod address_book;
 pub mod connection;
 pub mod constants;
 pub mod fault;
