@@ -158,6 +158,23 @@ pub fn check_memlock() -> Result<(), ShardsError> {
     }
 }
 
+/// Raises the soft open-file limit to the hard limit (each peer is a socket) and
+/// returns the limit now in force.
+pub fn raise_fd_limit() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => {
+            if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+                hard
+            } else {
+                soft
+            }
+        }
+        Ok((soft, _)) => soft,
+        Err(_) => 0,
+    }
+}
+
 /// Starts the shards and runs `shard_main` on each; returns their results, in shard
 /// order, once all have finished. SIGINT and SIGTERM request shutdown (a second one
 /// exits at once, as monerod does).

@@ -42,9 +42,12 @@ pub const REDIAL_BACKOFF: Duration = Duration::from_secs(5);
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(60);
 /// How often shard 0 saves the address book and sends the shareable peers around.
 pub const BOOK_FLUSH_INTERVAL: Duration = Duration::from_secs(60);
-/// Hard cap on inbound connections per node when `--in-peers` is unlimited (-1), so a
-/// flood cannot exhaust file descriptors. monerod has no cap by default.
-pub const MAX_IN_PEERS_HARD_CAP: usize = 8192;
+/// Hard cap on inbound connections when `--in-peers` is unlimited (-1). monerod has no
+/// cap by default; we also never go past the open-file limit minus
+/// `RESERVED_FDS` (see [`run`]).
+pub const MAX_IN_PEERS_HARD_CAP: usize = 32_768;
+/// File descriptors kept free for the data store, outbound dials and logs.
+pub const RESERVED_FDS: usize = 256;
 
 /// Cross-shard messages. The address book lives on shard 0: other shards send it what
 /// they learn, and it sends back dials and the peers to share.
@@ -121,7 +124,16 @@ impl Shared {
 }
 
 /// Runs the node until SIGINT/SIGTERM.
-pub fn run(config: Config) -> anyhow::Result<()> {
+pub fn run(mut config: Config) -> anyhow::Result<()> {
+    let fds = usize::try_from(xmrd_shards::raise_fd_limit()).unwrap_or(usize::MAX);
+    let fd_cap = fds.saturating_sub(RESERVED_FDS + config.out_peers).max(1);
+    if config.in_peers > fd_cap {
+        tracing::info!(
+            "--in-peers {} lowered to {fd_cap}: the open-file limit is {fds}",
+            config.in_peers
+        );
+        config.in_peers = fd_cap;
+    }
     let placement = config.placement.clone();
     let count = match &placement {
         Placement::Count(n) => *n,
@@ -225,6 +237,9 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
         (ctx.shard.id == 0).then(|| glommio::spawn_local(connections_maker(Rc::clone(&ctx))));
 
     ctx.shard.shutdown_requested().await;
+    if ctx.shard.id == 0 {
+        log_status(&ctx);
+    }
     tracing::info!(shard = ctx.shard.id, "shutting down: closing connections");
     ctx.closing.close();
     drop(accept.cancel());
@@ -323,6 +338,15 @@ async fn connections_maker(ctx: Rc<ShardCtx>) {
         if cfg.exclusive_nodes.is_empty() {
             if let Some(book) = &ctx.book {
                 targets.extend(book.borrow().candidates());
+            }
+            // Nothing configured and nothing known: monerod's seed nodes (never on
+            // regtest, which has none).
+            if targets.is_empty() && cfg.choice != NetworkChoice::Regtest {
+                targets.extend(
+                    crate::p2p::address_book::seed_nodes(cfg.network)
+                        .iter()
+                        .filter_map(|s| s.parse::<SocketAddr>().ok()),
+                );
             }
         }
         for addr in &targets {

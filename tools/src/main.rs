@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod levin_decode;
+mod p2p_load;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,12 +23,15 @@ enum Cmd {
     /// Decode files of raw levin bytes (one packet or a captured stream) and print one
     /// JSON object per message.
     LevinDecode(levin_decode::Args),
+    /// Measure what idle handshaken peers cost a node (xmrd and/or monerod).
+    P2pLoad(p2p_load::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::LevinDecode(a) => levin_decode::run(&a),
+        Cmd::P2pLoad(a) => p2p_load::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -88,6 +88,27 @@ fn rejects_bad_signature_version_and_trailing_bytes() {
 }
 
 #[test]
+fn re_encoding_needs_the_padding_back_when_monerods_size_check_used_it() {
+    // Found by the epee_storage fuzz target: an array of four strings (two bytes each
+    // by monerod's count) passes the size check only thanks to two bytes of zero
+    // padding after the root. Its canonical re-encoding drops the padding and is then
+    // refused, by monerod as by us; with the padding back it decodes to the same tree.
+    let crash = Bytes::from_static(&[
+        0x01, 0x11, 0x01, 0x01, 0x01, 0x01, 0x02, 0x01, 0x01, 0x08, 0x01, 0x5f, 0x8a, 0x00, 0x03,
+        0x74, 0x78, 0x73, 0x8a, 0x10, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]);
+    let tree = generic(&crash).unwrap();
+    let bare = Bytes::from(tree.to_storage());
+    assert!(matches!(
+        generic(&bare),
+        Err(EpeeError::ArrayTooLong { .. })
+    ));
+    let mut padded = tree.to_storage();
+    padded.resize(crash.len(), 0);
+    assert_eq!(generic(&Bytes::from(padded)).unwrap(), tree);
+}
+
+#[test]
 fn rejects_duplicate_field_names() {
     let dup = storage(|w| {
         w.varint(2);
