@@ -5,13 +5,31 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::p2p::constants::{BAN_DURATION, FAILS_BEFORE_BAN};
 
 /// Most hosts whose failures are remembered; past it the table is cleared (an attacker
 /// spraying addresses cannot grow it without bound). monerod keeps an unbounded map.
 pub const MAX_FAILING_HOSTS: usize = 65_536;
+
+/// The file timed bans are saved to in the data directory.
+pub const BANS_FILE: &str = "bans.json";
+
+/// Saves timed bans (from [`BanList::timed_bans`]) atomically into `dir`, so bans
+/// survive a restart as monerod's `p2pstate.bin` keeps its blocked hosts.
+pub fn save_timed(dir: &Path, bans: &[(IpAddr, u64)]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_vec(bans).map_err(std::io::Error::other)?;
+    let tmp = dir.join(format!("{BANS_FILE}.tmp"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(tmp, dir.join(BANS_FILE))
+}
 
 /// What a failure did to the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +105,47 @@ impl BanList {
     pub fn banned_count(&self) -> usize {
         self.banned.len()
     }
+
+    /// The timed bans still running at `now`, as (IP, unix time they end), for saving.
+    pub fn timed_bans(&self, now: Instant) -> Vec<(IpAddr, u64)> {
+        let unix_now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut v: Vec<(IpAddr, u64)> = self
+            .banned
+            .iter()
+            .filter_map(|(ip, until)| {
+                let left = until.as_ref()?.checked_duration_since(now)?;
+                Some((*ip, (unix_now + left).as_secs()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Adds the timed bans saved in `dir` that have not ended yet.
+    pub fn load_saved(&mut self, dir: &Path, now: Instant) -> anyhow::Result<()> {
+        let path = dir.join(BANS_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+        let saved: Vec<(IpAddr, u64)> = serde_json::from_slice(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let unix_now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        for (ip, until) in saved {
+            if until > unix_now {
+                // Never longer than a fresh ban, whatever the file says.
+                let left = Duration::from_secs(until - unix_now).min(BAN_DURATION);
+                self.banned.entry(ip).or_insert(Some(now + left));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +164,23 @@ mod tests {
         assert_eq!(b.add_fail(ip, 1, now), HostFailure::Banned);
         assert!(b.is_banned(ip, now));
         assert!(!b.is_banned(ip, now + BAN_DURATION));
+    }
+
+    #[test]
+    fn timed_bans_survive_a_restart() {
+        let dir = std::env::temp_dir().join(format!("xmrd-bans-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Instant::now();
+        let mut b = BanList::default();
+        let ip: IpAddr = "10.9.9.9".parse().unwrap();
+        for _ in 0..11 {
+            b.add_fail(ip, 1, now);
+        }
+        save_timed(&dir, &b.timed_bans(now)).unwrap();
+        let mut again = BanList::default();
+        again.load_saved(&dir, now).unwrap();
+        assert!(again.is_banned(ip, now + Duration::from_secs(3600)));
+        assert!(!again.is_banned(ip, now + BAN_DURATION + Duration::from_secs(5)));
     }
 
     #[test]

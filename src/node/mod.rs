@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use bans::{BanList, HostFailure, MAX_FAILING_HOSTS};
+pub use bans::{save_timed, BanList, HostFailure, BANS_FILE, MAX_FAILING_HOSTS};
 pub use config::{Args, Config, NetworkChoice};
 
 /// Resolves command-line flags into a [`Config`].
@@ -158,8 +158,10 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         shards = count,
         "xmrd starting"
     );
+    let mut bans = BanList::load(config.ban_list.as_deref())?;
+    bans.load_saved(&config.data_dir, std::time::Instant::now())?;
     let shared = Arc::new(Shared {
-        bans: Mutex::new(BanList::load(config.ban_list.as_deref())?),
+        bans: Mutex::new(bans),
         config,
         local,
         stats: (0..count.max(1)).map(|_| ShardStats::default()).collect(),
@@ -258,9 +260,15 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
     Ok(())
 }
 
-/// Saves the address book (shard 0), off the executor.
+/// Saves the address book and the timed bans (shard 0), off the executor.
 async fn save_book(ctx: &Rc<ShardCtx>) {
     let Some(book) = &ctx.book else { return };
+    let bans = ctx
+        .shared
+        .bans
+        .lock()
+        .map(|b| b.timed_bans(std::time::Instant::now()))
+        .unwrap_or_default();
     let json = match serde_json::to_vec(&*book.borrow()) {
         Ok(j) => j,
         Err(e) => {
@@ -273,7 +281,8 @@ async fn save_book(ctx: &Rc<ShardCtx>) {
         .shard
         .spawn_blocking(move || {
             let book: AddressBook = serde_json::from_slice(&json).map_err(std::io::Error::other)?;
-            book.save(&dir)
+            book.save(&dir)?;
+            bans::save_timed(&dir, &bans)
         })
         .await;
     if let Err(e) = r {

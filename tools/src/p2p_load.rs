@@ -43,6 +43,7 @@ struct Node {
     child: Child,
     port: u16,
     _dir: TempDir,
+    log: Option<PathBuf>,
 }
 
 struct TempDir(PathBuf);
@@ -79,19 +80,16 @@ fn temp_dir(tag: &str) -> anyhow::Result<TempDir> {
 
 fn start_xmrd(bin: &PathBuf, port: u16, n: usize) -> anyhow::Result<Node> {
     let dir = temp_dir("xmrd")?;
+    let log = dir.0.join("xmrd.log");
     let child = Command::new(bin)
-        .args([
-            "--regtest",
-            "--p2p-bind-ip",
-            "127.0.0.1",
-            "--p2p-bind-port",
-            &port.to_string(),
-        ])
+        .args(["--regtest", "--p2p-bind-ip", "127.0.0.1"])
+        .args(["--p2p-bind-port", &port.to_string()])
         .args(["--max-connections-per-ip", &(n + 10).to_string()])
-        .args(["--in-peers", &(n + 10).to_string(), "--log-level", "warn"])
+        .args(["--in-peers", &(n + 10).to_string()])
+        .args(["--log-level", "warn,xmrd::node=info"])
         .arg("--data-dir")
-        .arg(&dir.0)
-        .stdout(Stdio::null())
+        .arg(dir.0.join("data"))
+        .stdout(std::fs::File::create(&log)?)
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
@@ -100,6 +98,7 @@ fn start_xmrd(bin: &PathBuf, port: u16, n: usize) -> anyhow::Result<Node> {
         child,
         port,
         _dir: dir,
+        log: Some(log),
     })
 }
 
@@ -151,6 +150,7 @@ fn start_monerod(port: u16, n: usize) -> anyhow::Result<Node> {
         child,
         port,
         _dir: dir,
+        log: None,
     })
 }
 
@@ -234,7 +234,7 @@ fn handshake(addr: SocketAddr, peer_id: u64) -> anyhow::Result<TcpStream> {
     }
 }
 
-fn measure(node: &Node, n: usize, idle: Duration) -> anyhow::Result<serde_json::Value> {
+fn measure(node: &mut Node, n: usize, idle: Duration) -> anyhow::Result<serde_json::Value> {
     wait_listening(node.port)?;
     std::thread::sleep(Duration::from_secs(2));
     let pid = node.child.id();
@@ -256,6 +256,20 @@ fn measure(node: &Node, n: usize, idle: Duration) -> anyhow::Result<serde_json::
     let c1 = cpu_ticks(pid)?;
     let ticks_per_sec = 100.0; // USER_HZ on Linux
     let idle_cpu = (c1 - c0) as f64 / ticks_per_sec / idle.as_secs_f64();
+    // xmrd logs how its peers are spread over the shards when it stops: stop it while
+    // the connections are still open.
+    let mut spread = serde_json::Value::Null;
+    if let Some(log) = &node.log {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && !matches!(node.child.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().rev().find(|l| l.contains("status:")) {
+            spread = serde_json::Value::from(line.split("status: ").nth(1).unwrap_or(line));
+        }
+    }
     drop(socks);
     Ok(serde_json::json!({
         "node": node.name,
@@ -265,6 +279,7 @@ fn measure(node: &Node, n: usize, idle: Duration) -> anyhow::Result<serde_json::
         "rss_after_mib": rss1 as f64 / 1048576.0,
         "rss_per_connection_kib": (rss1.saturating_sub(rss0)) as f64 / n as f64 / 1024.0,
         "idle_cpu_percent_of_one_core": (idle_cpu * 1000.0).round() / 10.0,
+        "status_at_stop": spread,
     }))
 }
 
@@ -281,13 +296,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<bool> {
     let mut port = args.port;
     for &n in &args.connections {
         if let Some(bin) = &args.xmrd {
-            let node = start_xmrd(bin, port, n)?;
-            println!("{}", measure(&node, n, idle)?);
+            let mut node = start_xmrd(bin, port, n)?;
+            println!("{}", measure(&mut node, n, idle)?);
             port += 10;
         }
         if args.monerod {
-            let node = start_monerod(port, n)?;
-            println!("{}", measure(&node, n, idle)?);
+            let mut node = start_monerod(port, n)?;
+            println!("{}", measure(&mut node, n, idle)?);
             port += 10;
         }
     }
