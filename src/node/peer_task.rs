@@ -17,8 +17,12 @@ use crate::p2p::address_book::KnownPeer;
 use crate::p2p::constants::{CONNECT_TIMEOUT, PING_TIMEOUT};
 use crate::p2p::{Connection, Direction, Event, PeerFault};
 
-/// Bytes read from a socket at a time.
-pub(crate) const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Read buffer of a quiet connection. An idle peer costs this much, not more: every
+/// open connection keeps one read in flight.
+pub(crate) const READ_CHUNK_MIN_BYTES: usize = 4 * 1024;
+/// Read buffer of a busy connection: a read that fills the buffer doubles it, up to
+/// this; a read that uses less than a quarter halves it again.
+pub(crate) const READ_CHUNK_MAX_BYTES: usize = 64 * 1024;
 
 /// Why a connection task ended.
 #[derive(Debug)]
@@ -214,7 +218,7 @@ async fn drive(
     conn: &mut Connection,
     handshaked: &mut bool,
 ) -> End {
-    let mut buf = vec![0u8; READ_CHUNK_BYTES];
+    let mut buf = vec![0u8; READ_CHUNK_MIN_BYTES];
     loop {
         while let Some(out) = conn.poll_transmit() {
             if let Err(e) = stream.write_all(&out).await {
@@ -242,9 +246,16 @@ async fn drive(
             Ok(n) => {
                 let data = buf.get(..n).unwrap_or_default();
                 if let Err(f) = conn.handle_bytes(Instant::now(), data) {
-                    // Flush what the machine queued before the fault (nothing useful to
-                    // a misbehaving peer, so skip it) and end.
+                    // What the machine queued before the fault is of no use to a
+                    // misbehaving peer: end without flushing it.
                     return End::Fault(f);
+                }
+                let len = buf.len();
+                if n == len && len < READ_CHUNK_MAX_BYTES {
+                    buf.resize(len * 2, 0);
+                } else if n < len / 4 && len > READ_CHUNK_MIN_BYTES {
+                    buf.truncate(len / 2);
+                    buf.shrink_to_fit();
                 }
             }
             Err(e)
