@@ -1,4 +1,4 @@
-//! Where the shared test data lives: `$XMRD_SHARED`, else `../shared` beside the
+//! Test and tool support. Where the shared test data lives: `$XMRD_SHARED`, else `../shared` beside the
 //! checkout. Tests and benches that need it skip with a message when it is absent.
 
 use std::path::PathBuf;
@@ -33,4 +33,26 @@ pub fn files_with_ext(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Stops a child process as an operator would: SIGTERM (a graceful stop), then
+/// SIGKILL if it has not exited within `grace`. Returns whether it stopped gracefully.
+pub fn terminate(child: &mut std::process::Child, grace: std::time::Duration) -> bool {
+    if let Ok(Some(_)) = child.try_wait() {
+        return true;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
 }

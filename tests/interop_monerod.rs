@@ -157,19 +157,7 @@ impl Xmrd {
 
 impl Drop for Xmrd {
     fn drop(&mut self) {
-        // SIGTERM for a graceful stop, then make sure.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        xmrd::testdata::terminate(&mut self.child, Duration::from_secs(5));
     }
 }
 

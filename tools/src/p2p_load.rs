@@ -56,19 +56,7 @@ impl Drop for TempDir {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        xmrd::testdata::terminate(&mut self.child, Duration::from_secs(30));
     }
 }
 
@@ -261,11 +249,7 @@ fn measure(node: &mut Node, n: usize, idle: Duration) -> anyhow::Result<serde_js
     // the connections are still open.
     let mut spread = serde_json::Value::Null;
     if let Some(log) = &node.log {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline && !matches!(node.child.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        xmrd::testdata::terminate(&mut node.child, Duration::from_secs(30));
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(line) = text.lines().rev().find(|l| l.contains("status:")) {
             spread = serde_json::Value::from(line.split("status: ").nth(1).unwrap_or(line));
