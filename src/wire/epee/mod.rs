@@ -12,6 +12,7 @@
 //! for fields whose shape depends on a sibling), and [`EpeeObject`] decodes straight into
 //! typed structs without building a tree (used for every P2P message).
 
+mod object_macro;
 mod reader;
 mod typed;
 mod value;
