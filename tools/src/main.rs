@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod db_info;
 mod levin_decode;
 mod p2p_load;
 
@@ -25,6 +26,8 @@ enum Cmd {
     LevinDecode(levin_decode::Args),
     /// Measure what idle handshaken peers cost a node (xmrd and/or monerod).
     P2pLoad(p2p_load::Args),
+    /// Open a chain store read-only and print its height, top, sizes and invariant check.
+    DbInfo(db_info::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::LevinDecode(a) => levin_decode::run(&a),
         Cmd::P2pLoad(a) => p2p_load::run(&a),
+        Cmd::DbInfo(a) => db_info::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
