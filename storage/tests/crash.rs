@@ -60,18 +60,22 @@ fn committed_blocks_survive_sigkill_whole() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_tx, first_rx) = std::sync::mpsc::channel::<()>();
         let lines = std::thread::spawn(move || {
             let mut last = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(n) = line.strip_prefix("committed ") {
                     last = Some(n.trim().parse::<u64>().unwrap());
+                    let _ = first_tx.send(());
                 }
             }
             last
         });
-        // Let it open the store and commit for a random while, then kill it.
+        // Wait until the child commits (its start-up time varies with machine load),
+        // then let it commit for a random while and kill it mid-run.
         let started = Instant::now();
-        std::thread::sleep(Duration::from_millis(40 + rng.below(160)));
+        let _ = first_rx.recv_timeout(Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(rng.below(160)));
         child.kill().unwrap();
         let status = child.wait().unwrap();
         let last = lines.join().unwrap();
