@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use xmrd::p2p::Network;
+use xmrd::p2p::{LocalNode, Network};
 use xmrd::wire::epee::FieldLayout;
 use xmrd::wire::levin::Header;
-use xmrd::wire::messages::{BasicNodeData, CoreSyncData, HandshakeRequest, Message};
+use xmrd::wire::messages::{HandshakeRequest, Message};
 
 fn realpeer() -> Option<PathBuf> {
     let dir = xmrd::testdata::shared_subdir("realpeer")?;
@@ -218,22 +218,15 @@ fn is_dropped_after_sending(port: u16, bytes: &[u8]) -> bool {
 
 fn handshake_from_testnet() -> Vec<u8> {
     let m = Message::HandshakeRequest(HandshakeRequest {
-        node_data: BasicNodeData {
-            my_port: 0,
+        node_data: LocalNode {
             network_id: Network::Testnet.network_id(),
             peer_id: 12345,
-            rpc_credits_per_hash: None,
-            rpc_port: None,
-            support_flags: Some(1),
-            layout: FieldLayout::CANONICAL,
-        },
-        payload_data: CoreSyncData {
-            cumulative_difficulty: 1,
-            current_height: 1,
-            top_id: Network::Testnet.genesis_id(),
-            top_version: Some(1),
-            ..CoreSyncData::default()
-        },
+            my_port: 0,
+            rpc_port: 0,
+            support_flags: 1,
+        }
+        .node_data(),
+        payload_data: Network::Testnet.genesis_sync(),
         layout: FieldLayout::CANONICAL,
     });
     m.to_packet(0)

@@ -30,7 +30,6 @@ use xmrd_shards::{Placement, Shard};
 
 use crate::p2p::address_book::{AddressBook, KnownPeer};
 use crate::p2p::{LocalNode, Network};
-use crate::wire::epee::FieldLayout;
 use crate::wire::messages::{CoreSyncData, PeerListEntry};
 
 /// How often the connection maker looks for connections to open (monerod:
@@ -104,15 +103,7 @@ impl Shared {
     /// Our chain tip as we announce it. Until the chain store lands this is the
     /// genesis block of the network.
     pub fn core_sync(&self) -> CoreSyncData {
-        CoreSyncData {
-            cumulative_difficulty: 1,
-            cumulative_difficulty_top64: 0,
-            current_height: 1,
-            pruning_seed: None,
-            top_id: self.config.network.genesis_id(),
-            top_version: Some(1),
-            layout: FieldLayout::CANONICAL,
-        }
+        self.config.network.genesis_sync()
     }
 
     fn total(&self, f: impl Fn(&ShardStats) -> &AtomicUsize) -> usize {

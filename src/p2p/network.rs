@@ -60,6 +60,20 @@ impl Network {
     }
 }
 
+impl Network {
+    /// The chain tip of a node that has only the genesis block, as monerod announces it
+    /// (height 1, cumulative difficulty 1, major version 1).
+    pub fn genesis_sync(self) -> crate::wire::messages::CoreSyncData {
+        crate::wire::messages::CoreSyncData {
+            cumulative_difficulty: 1,
+            current_height: 1,
+            top_id: self.genesis_id(),
+            top_version: Some(1),
+            ..Default::default()
+        }
+    }
+}
+
 const fn hex_nibble(c: u8) -> u8 {
     match c {
         b'0'..=b'9' => c - b'0',

@@ -12,11 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use xmrd::p2p::Network;
+use xmrd::p2p::{LocalNode, Network};
 use xmrd::wire::epee::FieldLayout;
 use xmrd::wire::levin::LevinDecoder;
 use xmrd::wire::limits::MAX_PACKET;
-use xmrd::wire::messages::{BasicNodeData, CoreSyncData, HandshakeRequest, Message};
+use xmrd::wire::messages::{HandshakeRequest, Message};
 
 /// Arguments of `p2p-load`.
 #[derive(clap::Args, Debug)]
@@ -181,22 +181,15 @@ fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
 
 fn handshake_bytes(peer_id: u64) -> Vec<u8> {
     Message::HandshakeRequest(HandshakeRequest {
-        node_data: BasicNodeData {
-            my_port: 0,
+        node_data: LocalNode {
             network_id: Network::Mainnet.network_id(),
             peer_id,
-            rpc_credits_per_hash: None,
-            rpc_port: None,
-            support_flags: Some(1),
-            layout: FieldLayout::CANONICAL,
-        },
-        payload_data: CoreSyncData {
-            cumulative_difficulty: 1,
-            current_height: 1,
-            top_id: Network::Mainnet.genesis_id(),
-            top_version: Some(1),
-            ..CoreSyncData::default()
-        },
+            my_port: 0,
+            rpc_port: 0,
+            support_flags: 1,
+        }
+        .node_data(),
+        payload_data: Network::Mainnet.genesis_sync(),
         layout: FieldLayout::CANONICAL,
     })
     .to_packet(0)
