@@ -4,7 +4,10 @@
 //! ([`wire`]) is the foundation: a sans-IO codec for portable storage, levin framing and
 //! every P2P message.
 
+pub mod chainfile;
+pub mod consensus;
 pub mod node;
 pub mod p2p;
 pub mod testdata;
+pub mod verify;
 pub mod wire;

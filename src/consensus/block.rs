@@ -1,0 +1,207 @@
+//! Block rules (`Blockchain::handle_block_to_main_chain`, `prevalidate_miner_transaction`,
+//! `validate_miner_transaction`, `check_block_timestamp`).
+
+use monero_oxide::block::Block;
+use monero_oxide::transaction::{Input, Transaction};
+
+use super::constants::*;
+use super::error::{BlockError, TxError};
+use super::tx::{self, PreparedTx};
+use super::weight;
+
+/// A parsed block with its transactions, checked to belong together.
+#[derive(Debug, Clone)]
+pub struct PreparedBlock {
+    /// The block.
+    pub block: Block,
+    /// Its id (monero-oxide applies the 202612 special case).
+    pub hash: [u8; 32],
+    /// The height its miner transaction claims.
+    pub height: u64,
+    /// The blob RandomX hashes (`get_block_hashing_blob`).
+    pub hashing_blob: Vec<u8>,
+    /// Its blob size.
+    pub blob_len: usize,
+    /// The miner transaction's weight (its blob size: RCT null).
+    pub miner_tx_weight: u64,
+    /// The block's transactions, in the block's order.
+    pub txs: Vec<PreparedTx>,
+}
+
+impl PreparedBlock {
+    /// The block's weight: miner tx plus every tx weight (`cumulative_block_weight`).
+    pub fn weight(&self) -> u64 {
+        self.miner_tx_weight + self.txs.iter().map(|t| t.weight).sum::<u64>()
+    }
+
+    /// Sum of the transactions' fees.
+    pub fn fees(&self) -> Result<u64, BlockError> {
+        self.txs
+            .iter()
+            .try_fold(0u64, |a, t| a.checked_add(t.fee))
+            .ok_or(BlockError::Tx {
+                index: 0,
+                hash: String::new(),
+                error: TxError::Overflow,
+            })
+    }
+}
+
+/// Parses a block and its transactions: both canonical, the transactions exactly the ones
+/// the block lists, in its order, none twice (`handle_block_to_main_chain` takes them by id;
+/// a different set is a different merkle root and so a different block).
+pub fn prepare_block(
+    blob: &[u8],
+    tx_blobs: &[impl AsRef<[u8]>],
+) -> Result<PreparedBlock, BlockError> {
+    let mut r = blob;
+    let block = Block::read(&mut r).map_err(|e| BlockError::Parse(e.to_string()))?;
+    if !r.is_empty() {
+        return Err(BlockError::Parse(format!("{} trailing bytes", r.len())));
+    }
+    if block.serialize() != blob {
+        return Err(BlockError::Parse("not the canonical serialization".into()));
+    }
+    if block.transactions.len() > CRYPTONOTE_MAX_TX_PER_BLOCK {
+        return Err(BlockError::TooManyTxs);
+    }
+    let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
+    if !block.transactions.iter().all(|h| seen.insert(*h)) {
+        return Err(BlockError::DuplicateTx);
+    }
+    if tx_blobs.len() != block.transactions.len() {
+        return Err(BlockError::TxSetMismatch);
+    }
+    let mut txs = Vec::with_capacity(tx_blobs.len());
+    for (index, (b, want)) in tx_blobs.iter().zip(&block.transactions).enumerate() {
+        let p = tx::prepare_tx(b.as_ref()).map_err(|error| BlockError::Tx {
+            index,
+            hash: hex::encode(want),
+            error,
+        })?;
+        if &p.hash != want {
+            return Err(BlockError::TxSetMismatch);
+        }
+        txs.push(p);
+    }
+    let miner_tx_weight = block.miner_transaction().serialize().len() as u64;
+    Ok(PreparedBlock {
+        hash: block.hash(),
+        height: block.number() as u64,
+        hashing_blob: block.serialize_pow_hash(),
+        blob_len: blob.len(),
+        miner_tx_weight,
+        block,
+        txs,
+    })
+}
+
+/// `check_block_timestamp`: not beyond `now` + 2 h; not below the median of the last 60
+/// timestamps once there are 60.
+pub fn check_timestamp(timestamp: u64, recent: &[u64], now: u64) -> Result<(), BlockError> {
+    if timestamp > now.saturating_add(CRYPTONOTE_BLOCK_FUTURE_TIME_LIMIT) {
+        return Err(BlockError::TimestampInFuture { timestamp, now });
+    }
+    if recent.len() < BLOCKCHAIN_TIMESTAMP_CHECK_WINDOW {
+        return Ok(());
+    }
+    let median = weight::median(recent);
+    if timestamp < median {
+        return Err(BlockError::TimestampTooOld { timestamp, median });
+    }
+    Ok(())
+}
+
+/// `get_adjusted_time(height)` given the last 60 timestamps (fewer: `now`).
+pub fn adjusted_time(recent: &[u64], now: u64) -> u64 {
+    if recent.len() < BLOCKCHAIN_TIMESTAMP_CHECK_WINDOW {
+        return now;
+    }
+    let median = weight::median(recent)
+        + (BLOCKCHAIN_TIMESTAMP_CHECK_WINDOW as u64 + 1) * DIFFICULTY_TARGET_V2 / 2;
+    let projected = recent.last().copied().unwrap_or(0) + DIFFICULTY_TARGET_V2;
+    projected.min(median)
+}
+
+/// `prevalidate_miner_transaction` plus `check_outs_valid`/`check_output_types` for it.
+pub fn check_miner_tx_shape(block: &Block, height: u64, hf: u8) -> Result<(), BlockError> {
+    let miner = block.miner_transaction();
+    let prefix = miner.prefix();
+    let [Input::Gen(h)] = prefix.inputs.as_slice() else {
+        return Err(BlockError::MinerTxShape("not exactly one gen input"));
+    };
+    if miner.version() < 2 && hf >= hf::MIN_V2_COINBASE_TX {
+        return Err(BlockError::MinerTxShape("version 1 miner tx"));
+    }
+    if hf >= hf::REJECT_SIGS_IN_COINBASE && miner.version() >= 2 {
+        if let Transaction::V2 {
+            proofs: Some(_), ..
+        } = miner
+        {
+            return Err(BlockError::MinerTxShape(
+                "RingCT signatures in the miner tx",
+            ));
+        }
+    }
+    if *h as u64 != height {
+        return Err(BlockError::MinerTxHeight {
+            got: *h as u64,
+            expected: height,
+        });
+    }
+    let unlock = tx::unlock_time(&prefix.additional_timelock);
+    let expected = height + CRYPTONOTE_MINED_MONEY_UNLOCK_WINDOW;
+    if unlock != expected {
+        return Err(BlockError::MinerTxUnlock {
+            got: unlock,
+            expected,
+        });
+    }
+    let mut total: u64 = 0;
+    for o in &prefix.outputs {
+        total = total
+            .checked_add(o.amount.unwrap_or(0))
+            .ok_or(BlockError::MinerTxShape("outputs overflow"))?;
+    }
+    tx::check_output_types(miner, hf).map_err(BlockError::MinerTxOutput)?;
+    for (i, o) in prefix.outputs.iter().enumerate() {
+        if !tx::check_key(&o.key.to_bytes()) {
+            return Err(BlockError::MinerTxOutput(i));
+        }
+    }
+    Ok(())
+}
+
+/// `validate_miner_transaction`: the block's weight within the limit, and the miner paying
+/// exactly base reward + fees (v13+; at most that from v2 to v12). Returns the coins this
+/// block generates (what `already_generated_coins` grows by).
+pub fn check_reward(
+    block: &Block,
+    block_weight: u64,
+    fees: u64,
+    effective_median: u64,
+    already_generated_coins: u64,
+    hf: u8,
+) -> Result<u64, BlockError> {
+    let paid = block
+        .miner_transaction()
+        .prefix()
+        .outputs
+        .iter()
+        .try_fold(0u64, |a, o| a.checked_add(o.amount.unwrap_or(0)))
+        .ok_or(BlockError::MinerTxShape("outputs overflow"))?;
+    let base = weight::block_reward(effective_median, block_weight, already_generated_coins, hf)
+        .ok_or(BlockError::Overweight {
+            weight: block_weight,
+            limit: 2 * effective_median.max(weight::min_block_weight(hf)),
+        })?;
+    let allowed = base.saturating_add(fees);
+    if paid > allowed || (!(2..hf::EXACT_COINBASE).contains(&hf) && paid != allowed) {
+        return Err(BlockError::WrongReward { paid, allowed });
+    }
+    if (2..hf::EXACT_COINBASE).contains(&hf) {
+        Ok(paid - fees)
+    } else {
+        Ok(base)
+    }
+}

@@ -1,0 +1,620 @@
+//! Transaction rules (current era, keyed by hard-fork version).
+//!
+//! The split follows monerod: [`check_tx_semantics`] is `ver_non_input_consensus` without the
+//! range proofs (`src/cryptonote_core/tx_verification_utils.cpp`, `core::check_tx_semantic`,
+//! `Blockchain::check_tx_outputs`); [`check_tx_inputs`] is the contextual part of
+//! `Blockchain::check_tx_inputs`; the expensive proofs ([`verify_clsag`], the BP+ batch and
+//! [`check_balance`]) run on the crypto pool.
+
+use monero_oxide::ed25519::{Commitment, CompressedPoint, Scalar};
+use monero_oxide::ringct::bulletproofs::Bulletproof;
+use monero_oxide::ringct::{RctPrunable, RctType};
+use monero_oxide::transaction::{Input, Timelock, Transaction};
+
+use super::constants::*;
+use super::error::TxError;
+use super::weight;
+use super::OutputInfo;
+
+/// A parsed transaction with what the rules need computed once.
+#[derive(Debug, Clone)]
+pub struct PreparedTx {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Its id.
+    pub hash: [u8; 32],
+    /// Its blob size in bytes.
+    pub blob_len: usize,
+    /// `get_transaction_weight`: blob size plus the Bulletproof(+) clawback.
+    pub weight: u64,
+    /// The RingCT fee (0 for v1 or coinbase).
+    pub fee: u64,
+    /// The key images of its inputs, in input order.
+    pub key_images: Vec<[u8; 32]>,
+}
+
+/// Parses a transaction blob: it must read whole and re-serialize to the same bytes
+/// (monerod compares the hash of its own re-serialization).
+pub fn prepare_tx(blob: &[u8]) -> Result<PreparedTx, TxError> {
+    if blob.len() > CRYPTONOTE_MAX_TX_SIZE {
+        return Err(TxError::TooBig(blob.len()));
+    }
+    let mut r = blob;
+    let tx = Transaction::read(&mut r).map_err(|e| TxError::Parse(e.to_string()))?;
+    if !r.is_empty() {
+        return Err(TxError::Parse(format!("{} trailing bytes", r.len())));
+    }
+    if tx.serialize() != blob {
+        return Err(TxError::Parse("not the canonical serialization".into()));
+    }
+    Ok(prepared(tx, blob.len()))
+}
+
+/// Wraps an already-parsed canonical transaction.
+pub fn prepared(tx: Transaction, blob_len: usize) -> PreparedTx {
+    let hash = tx.hash();
+    let (fee, clawback) = match &tx {
+        Transaction::V2 {
+            proofs: Some(p),
+            prefix,
+        } => {
+            let t = u8::from(p.rct_type());
+            // Bulletproof types (3, 4, 5) and Bulletproof+ (6) get the weight clawback.
+            let claw = if (3..=6).contains(&t) {
+                Bulletproof::calculate_clawback(t == 6, prefix.outputs.len()).0
+            } else {
+                0
+            };
+            (p.base.fee, claw)
+        }
+        _ => (0, 0),
+    };
+    let key_images = tx
+        .prefix()
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
+            Input::Gen(_) => None,
+        })
+        .collect();
+    PreparedTx {
+        hash,
+        blob_len,
+        weight: (blob_len + clawback) as u64,
+        fee,
+        key_images,
+        tx,
+    }
+}
+
+/// monerod `check_key`: a canonical encoding of a point on the curve (`ge_frombytes_vartime`
+/// refuses non-canonical y and a negative zero x). monero-oxide's `decompress` is exactly that.
+pub fn check_key(bytes: &[u8; 32]) -> bool {
+    CompressedPoint::from(*bytes).decompress().is_some()
+}
+
+/// monerod's RCT type number of a transaction (0 = `RCTTypeNull`).
+pub fn rct_type_number(tx: &Transaction) -> u8 {
+    match tx {
+        Transaction::V2 {
+            proofs: Some(p), ..
+        } => u8::from(p.rct_type()),
+        _ => 0,
+    }
+}
+
+/// The raw `unlock_time` field.
+pub fn unlock_time(t: &Timelock) -> u64 {
+    match t {
+        Timelock::None => 0,
+        Timelock::Block(b) => *b as u64,
+        Timelock::Time(t) => *t,
+    }
+}
+
+/// `check_output_types` (`src/cryptonote_basic/cryptonote_format_utils.cpp`): view-tagged
+/// outputs after v15, untagged before, one kind per transaction at v15.
+pub fn check_output_types(tx: &Transaction, hf: u8) -> Result<(), usize> {
+    let outs = &tx.prefix().outputs;
+    for (i, o) in outs.iter().enumerate() {
+        let tagged = o.view_tag.is_some();
+        let ok = if hf > hf::VIEW_TAGS {
+            tagged
+        } else if hf < hf::VIEW_TAGS {
+            !tagged
+        } else {
+            outs.first().is_some_and(|f| f.view_tag.is_some() == tagged)
+        };
+        if !ok {
+            return Err(i);
+        }
+    }
+    Ok(())
+}
+
+/// Rules 1-6 of `ver_non_input_consensus` for one transaction: size, version, weight,
+/// `check_tx_semantic` and `check_tx_outputs`. Range proofs are checked in a batch.
+pub fn check_tx_semantics(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
+    let tx = &p.tx;
+    if p.blob_len > CRYPTONOTE_MAX_TX_SIZE {
+        return Err(TxError::TooBig(p.blob_len));
+    }
+    let max_version = if hf < hf::DYNAMIC_FEE { 1 } else { 2 };
+    if tx.version() > max_version {
+        return Err(TxError::Version {
+            got: tx.version(),
+            hf,
+        });
+    }
+    let limit = weight::transaction_weight_limit(hf);
+    if hf >= hf::PER_BYTE_FEE && p.weight > limit {
+        return Err(TxError::Overweight {
+            weight: p.weight,
+            limit,
+        });
+    }
+    // check_tx_semantic
+    let prefix = tx.prefix();
+    if prefix.inputs.is_empty() {
+        return Err(TxError::NoInputs);
+    }
+    for (i, input) in prefix.inputs.iter().enumerate() {
+        if !matches!(input, Input::ToKey { .. }) {
+            return Err(TxError::InputType(i));
+        }
+    }
+    for (i, o) in prefix.outputs.iter().enumerate() {
+        if tx.version() == 1 && o.amount.unwrap_or(0) == 0 {
+            return Err(TxError::OutputAmount(i));
+        }
+        if !check_key(&o.key.to_bytes()) {
+            return Err(TxError::OutputKey(i));
+        }
+    }
+    if let Transaction::V2 {
+        proofs: Some(proofs),
+        ..
+    } = tx
+    {
+        if proofs.base.commitments.len() != prefix.outputs.len() {
+            return Err(TxError::CommitmentCount);
+        }
+    }
+    check_money_overflow(tx)?;
+    let mut seen = std::collections::HashSet::with_capacity(p.key_images.len());
+    if !p.key_images.iter().all(|k| seen.insert(*k)) {
+        return Err(TxError::DuplicateKeyImageInTx);
+    }
+    if hf >= 6 {
+        for (i, input) in prefix.inputs.iter().enumerate() {
+            if let Input::ToKey { key_offsets, .. } = input {
+                if key_offsets.iter().skip(1).any(|o| *o == 0) {
+                    return Err(TxError::DuplicateRingMember(i));
+                }
+            }
+        }
+    }
+    for (i, input) in prefix.inputs.iter().enumerate() {
+        if let Input::ToKey { key_image, .. } = input {
+            // check_tx_inputs_keyimages_domain: not the identity, l*KI == identity.
+            let ok = curve25519_dalek::edwards::CompressedEdwardsY(key_image.to_bytes())
+                .decompress()
+                .is_some_and(|p| {
+                    use curve25519_dalek::traits::IsIdentity;
+                    !p.is_identity() && p.is_torsion_free()
+                });
+            if !ok {
+                return Err(TxError::KeyImageDomain(i));
+            }
+        }
+    }
+    check_output_types(tx, hf).map_err(TxError::OutputType)?;
+    // check_tx_outputs
+    if hf >= 3 && tx.version() >= 2 {
+        if let Some(i) = prefix
+            .outputs
+            .iter()
+            .position(|o| o.amount.unwrap_or(0) != 0)
+        {
+            return Err(TxError::OutputAmount(i));
+        }
+    }
+    if tx.version() >= 2 {
+        let t = rct_type_number(tx);
+        if !rct_type_allowed(t, hf, &p.hash) {
+            return Err(TxError::RctType { rct_type: t, hf });
+        }
+        if t == 0 {
+            return Err(TxError::NullRct);
+        }
+        if t == u8::from(RctType::ClsagBulletproofPlus)
+            && prefix.outputs.len() > BULLETPROOF_PLUS_MAX_OUTPUTS
+        {
+            return Err(TxError::TooManyOutputs(prefix.outputs.len()));
+        }
+    }
+    Ok(())
+}
+
+/// The two MLSAG transactions monerod grandfathers in after v13 (`check_tx_outputs`).
+const GRANDFATHERED_MLSAG: [&str; 2] = [
+    "c5151944f0583097ba0c88cd0f43e7fabb3881278aa2f73b3b0a007c5d34e910",
+    "6f2f117cde6fbcf8d4a6ef8974fcac744726574ac38cf25d3322c996b21edd4c",
+];
+
+/// `check_tx_outputs`: which RingCT types each hard fork admits.
+pub fn rct_type_allowed(t: u8, hf: u8, hash: &[u8; 32]) -> bool {
+    let bulletproof = matches!(t, 3..=5);
+    let borromean = matches!(t, 1 | 2);
+    if hf < 8 && bulletproof {
+        return false;
+    }
+    if hf > 8 && borromean {
+        return false;
+    }
+    if hf < 10 && t == 4 {
+        return false;
+    }
+    if hf > 10 && t == 3 {
+        return false;
+    }
+    if hf < hf::CLSAG && t == 5 {
+        return false;
+    }
+    if hf > hf::CLSAG
+        && (1..=4).contains(&t)
+        && !GRANDFATHERED_MLSAG.contains(&hex::encode(hash).as_str())
+    {
+        return false;
+    }
+    if hf < hf::BULLETPROOF_PLUS && t == 6 {
+        return false;
+    }
+    if hf > hf::BULLETPROOF_PLUS && bulletproof {
+        return false;
+    }
+    t <= 6
+}
+
+/// `check_money_overflow`: input and output amounts each sum within 64 bits.
+fn check_money_overflow(tx: &Transaction) -> Result<(), TxError> {
+    let mut ins: u64 = 0;
+    for i in &tx.prefix().inputs {
+        if let Input::ToKey { amount, .. } = i {
+            ins = ins
+                .checked_add(amount.unwrap_or(0))
+                .ok_or(TxError::Overflow)?;
+        }
+    }
+    let mut outs: u64 = 0;
+    for o in &tx.prefix().outputs {
+        outs = outs
+            .checked_add(o.amount.unwrap_or(0))
+            .ok_or(TxError::Overflow)?;
+    }
+    Ok(())
+}
+
+/// One input's ring as global output indices of one amount (0 = RingCT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingRequest {
+    /// The amount pool (0 for RingCT outputs).
+    pub amount: u64,
+    /// Absolute indices, from `relative_output_offsets_to_absolute`.
+    pub indices: Vec<u64>,
+}
+
+/// The rings a transaction's inputs reference. An offset sum overflowing 64 bits cannot
+/// name an existing output.
+pub fn ring_requests(tx: &Transaction) -> Result<Vec<RingRequest>, TxError> {
+    let mut out = Vec::with_capacity(tx.prefix().inputs.len());
+    for (i, input) in tx.prefix().inputs.iter().enumerate() {
+        let Input::ToKey {
+            amount,
+            key_offsets,
+            ..
+        } = input
+        else {
+            return Err(TxError::InputType(i));
+        };
+        let mut acc: u64 = 0;
+        let mut indices = Vec::with_capacity(key_offsets.len());
+        for (n, o) in key_offsets.iter().enumerate() {
+            acc = if n == 0 {
+                *o
+            } else {
+                acc.checked_add(*o).ok_or(TxError::RingMemberMissing(i))?
+            };
+            indices.push(acc);
+        }
+        out.push(RingRequest {
+            amount: amount.unwrap_or(0),
+            indices,
+        });
+    }
+    Ok(out)
+}
+
+/// What `check_tx_inputs` needs from the chain for one transaction.
+pub struct InputContext<'a> {
+    /// Hard fork in force.
+    pub hf: u8,
+    /// Chain height (blocks below the block being verified).
+    pub chain_height: u64,
+    /// `get_adjusted_time(height)` for time-locked ring members (v13+).
+    pub adjusted_time: u64,
+    /// The ring members, per input, in ring order (None: does not exist).
+    pub rings: &'a [Vec<Option<OutputInfo>>],
+    /// Whether each key image is already spent on the chain.
+    pub spent: &'a [bool],
+    /// How many outputs exist per amount for pre-RingCT inputs (mixability).
+    pub num_outputs_for_amount: &'a dyn Fn(u64) -> u64,
+}
+
+/// `Blockchain::check_tx_inputs`, contextual part: output count, ring sizes, version bounds,
+/// sorted inputs, double spends, ring members existing and unlocked, spendable age.
+pub fn check_tx_inputs(p: &PreparedTx, c: &InputContext<'_>) -> Result<(), TxError> {
+    let tx = &p.tx;
+    let hf = c.hf;
+    let prefix = tx.prefix();
+    if hf >= hf::MIN_2_OUTPUTS && tx.version() >= 2 && prefix.outputs.len() < 2 {
+        return Err(TxError::TooFewOutputs);
+    }
+    if hf >= 2 {
+        let min_mixin: usize = match hf {
+            h if h >= hf::MIN_MIXIN_15 => 15,
+            h if h >= 8 => 10,
+            7 => 6,
+            6 => 4,
+            _ => 2,
+        };
+        let (mut unmixable, mut mixable) = (0usize, 0usize);
+        let (mut min_m, mut max_m) = (usize::MAX, 0usize);
+        for input in &prefix.inputs {
+            if let Input::ToKey {
+                amount,
+                key_offsets,
+                ..
+            } = input
+            {
+                match amount.unwrap_or(0) {
+                    0 => mixable += 1,
+                    a => {
+                        if (c.num_outputs_for_amount)(a) <= min_mixin as u64 {
+                            unmixable += 1
+                        } else {
+                            mixable += 1
+                        }
+                    }
+                }
+                let m = key_offsets.len().saturating_sub(1);
+                min_m = min_m.min(m);
+                max_m = max_m.max(m);
+            }
+        }
+        if hf >= hf::SAME_MIXIN && min_m != max_m {
+            return Err(TxError::RingSize {
+                got: min_m + 1,
+                expected: max_m + 1,
+            });
+        }
+        let bad = if min_m < min_mixin && !(hf == hf::MIN_MIXIN_15 && min_m == 10) {
+            unmixable == 0 || mixable > 1
+        } else {
+            (hf > hf::MIN_MIXIN_15 && min_m > 15)
+                || (hf == hf::MIN_MIXIN_15 && min_m != 15 && min_m != 10)
+                || ((10..hf::MIN_MIXIN_15).contains(&hf) && min_m > 10)
+                || ((hf == 8 || hf == 9) && min_m != 10)
+        };
+        if bad {
+            return Err(TxError::RingSize {
+                got: min_m.saturating_add(1),
+                expected: min_mixin + 1,
+            });
+        }
+        let max_version = if hf <= 3 { 1 } else { 2 };
+        let min_version = if unmixable > 0 {
+            1
+        } else if hf >= hf::ENFORCE_RCT {
+            2
+        } else {
+            1
+        };
+        if tx.version() > max_version || tx.version() < min_version {
+            return Err(TxError::Version {
+                got: tx.version(),
+                hf,
+            });
+        }
+    }
+    if hf >= 7 {
+        let mut last: Option<&[u8; 32]> = None;
+        for k in &p.key_images {
+            if last.is_some_and(|l| k.as_slice() >= l.as_slice()) {
+                return Err(TxError::UnsortedInputs);
+            }
+            last = Some(k);
+        }
+    }
+    let mut max_used_height = 0u64;
+    for (i, ring) in c.rings.iter().enumerate() {
+        if ring.is_empty() {
+            return Err(TxError::RingMemberMissing(i));
+        }
+        if c.spent.get(i).copied().unwrap_or(false) {
+            return Err(TxError::KeyImageSpent(i));
+        }
+        for member in ring {
+            let Some(m) = member else {
+                return Err(TxError::RingMemberMissing(i));
+            };
+            if !spendtime_unlocked(m.unlock_time, c.chain_height, c.adjusted_time, hf) {
+                return Err(TxError::RingMemberLocked(i));
+            }
+            max_used_height = max_used_height.max(m.height);
+        }
+    }
+    if c.rings.len() != prefix.inputs.len() {
+        return Err(TxError::RctShape("ring count differs from input count"));
+    }
+    if hf >= hf::ENFORCE_MIN_AGE
+        && max_used_height + CRYPTONOTE_DEFAULT_TX_SPENDABLE_AGE > c.chain_height
+    {
+        // Report the first input touching a too-young member.
+        let i = c
+            .rings
+            .iter()
+            .position(|r| {
+                r.iter()
+                    .flatten()
+                    .any(|m| m.height + CRYPTONOTE_DEFAULT_TX_SPENDABLE_AGE > c.chain_height)
+            })
+            .unwrap_or(0);
+        return Err(TxError::RingMemberTooYoung(i));
+    }
+    if tx.version() == 1 {
+        return Err(TxError::Version { got: 1, hf });
+    }
+    Ok(())
+}
+
+/// `Blockchain::is_tx_spendtime_unlocked`.
+pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, adjusted_time: u64, hf: u8) -> bool {
+    if unlock_time < CRYPTONOTE_MAX_BLOCK_NUMBER {
+        chain_height.saturating_sub(1) + CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_BLOCKS >= unlock_time
+    } else {
+        let delta = if hf < 2 {
+            CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V1
+        } else {
+            CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V2
+        };
+        adjusted_time + delta >= unlock_time
+    }
+}
+
+/// `verRctCLSAGSimple` for input `input` against its ring (keys, commitments).
+pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result<(), TxError> {
+    let Transaction::V2 {
+        proofs: Some(proofs),
+        prefix,
+    } = &p.tx
+    else {
+        return Err(TxError::NullRct);
+    };
+    let RctPrunable::Clsag {
+        clsags,
+        pseudo_outs,
+        ..
+    } = &proofs.prunable
+    else {
+        return Err(TxError::RctShape("not a CLSAG transaction"));
+    };
+    let (Some(clsag), Some(pseudo_out), Some(Input::ToKey { key_image, .. })) = (
+        clsags.get(input),
+        pseudo_outs.get(input),
+        prefix.inputs.get(input),
+    ) else {
+        return Err(TxError::RctShape("fewer CLSAGs or pseudo-outs than inputs"));
+    };
+    let msg =
+        p.tx.signature_hash()
+            .ok_or(TxError::RctShape("no signature hash"))?;
+    let ring: Vec<[CompressedPoint; 2]> = ring
+        .iter()
+        .map(|m| {
+            [
+                CompressedPoint::from(m.key),
+                CompressedPoint::from(m.commitment),
+            ]
+        })
+        .collect();
+    clsag
+        .verify(ring, key_image, pseudo_out, &msg)
+        .map_err(|_| TxError::Clsag(input))
+}
+
+/// `verRctSemanticsSimple`, balance part: sum(pseudo-outs) == sum(outputs) + fee*H.
+pub fn check_balance(p: &PreparedTx) -> Result<(), TxError> {
+    let Transaction::V2 {
+        proofs: Some(proofs),
+        ..
+    } = &p.tx
+    else {
+        return Err(TxError::NullRct);
+    };
+    let pseudo = match &proofs.prunable {
+        RctPrunable::Clsag { pseudo_outs, .. }
+        | RctPrunable::MlsagBulletproofs { pseudo_outs, .. }
+        | RctPrunable::MlsagBulletproofsCompactAmount { pseudo_outs, .. } => pseudo_outs,
+        _ => return Err(TxError::RctShape("not a simple RingCT type")),
+    };
+    let decompress = |c: &CompressedPoint| c.decompress().map(|p| p.into());
+    let mut sum = curve25519_dalek::EdwardsPoint::default();
+    for c in pseudo {
+        sum += decompress(c).ok_or(TxError::Unbalanced)?;
+    }
+    for c in &proofs.base.commitments {
+        sum -= decompress(c).ok_or(TxError::Unbalanced)?;
+    }
+    let fee = Commitment::new(Scalar::ZERO, proofs.base.fee)
+        .commit()
+        .into();
+    sum -= fee;
+    use curve25519_dalek::traits::IsIdentity;
+    if sum.is_identity() {
+        Ok(())
+    } else {
+        Err(TxError::Unbalanced)
+    }
+}
+
+/// Adds the transaction's range proof to a batch (`false`: malformed proof).
+pub fn batch_range_proof(
+    p: &PreparedTx,
+    batch: &mut monero_oxide::ringct::bulletproofs::BatchVerifier,
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<(), TxError> {
+    let Transaction::V2 {
+        proofs: Some(proofs),
+        ..
+    } = &p.tx
+    else {
+        return Err(TxError::NullRct);
+    };
+    let bp = match &proofs.prunable {
+        RctPrunable::Clsag { bulletproof, .. }
+        | RctPrunable::MlsagBulletproofs { bulletproof, .. }
+        | RctPrunable::MlsagBulletproofsCompactAmount { bulletproof, .. } => bulletproof,
+        _ => return Err(TxError::RctShape("no Bulletproof")),
+    };
+    if bp.batch_verify(rng, batch, &proofs.base.commitments) {
+        Ok(())
+    } else {
+        Err(TxError::RangeProof)
+    }
+}
+
+/// Pool admission rules that blocks do not apply (`tx_memory_pool::add_tx`): the dynamic
+/// minimum fee (`check_fee`) and `MAX_TX_EXTRA_SIZE`.
+pub fn check_pool_rules(
+    p: &PreparedTx,
+    hf: u8,
+    limits: &weight::WeightLimits,
+    already_generated_coins: u64,
+) -> Result<(), TxError> {
+    let extra = p.tx.prefix().extra.len();
+    if extra > MAX_TX_EXTRA_SIZE {
+        return Err(TxError::ExtraTooBig(extra));
+    }
+    let needed = weight::needed_fee(hf, p.weight, limits, already_generated_coins).ok_or(
+        TxError::FeeTooLow {
+            fee: p.fee,
+            needed: u64::MAX,
+        },
+    )?;
+    if !weight::fee_is_enough(p.fee, needed) {
+        return Err(TxError::FeeTooLow { fee: p.fee, needed });
+    }
+    Ok(())
+}

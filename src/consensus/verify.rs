@@ -1,0 +1,275 @@
+//! The ordered, contextual checks of one block against the chain below it
+//! (`Blockchain::handle_block_to_main_chain`), leaving the expensive proofs as jobs.
+
+use monero_oxide::ed25519::{Commitment, Scalar};
+use monero_oxide::transaction::{Input, Transaction};
+
+use super::block::{self, PreparedBlock};
+use super::constants::*;
+use super::context::{BlockEffects, ChainContext, OutputInfo};
+use super::difficulty;
+use super::error::{BlockError, TxError};
+use super::hardfork;
+use super::pow;
+use super::tx::{self, InputContext};
+use super::weight;
+
+/// The proofs left to check for a block that passed [`verify_block`].
+#[derive(Debug, Default, Clone)]
+pub struct ProofJobs {
+    /// (tx index, input index, ring) for every CLSAG.
+    pub clsag: Vec<(usize, usize, Vec<OutputInfo>)>,
+    /// Indices of transactions whose range proof and balance are to be checked.
+    pub range_and_balance: Vec<usize>,
+}
+
+/// Knobs of a verification run.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockChecks {
+    /// Local time (UNIX seconds) for the future-timestamp rule.
+    pub now: u64,
+}
+
+impl BlockChecks {
+    /// Checks against the system clock.
+    pub fn now() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        BlockChecks { now }
+    }
+}
+
+fn tx_err(index: usize, p: &tx::PreparedTx, error: TxError) -> BlockError {
+    BlockError::Tx {
+        index,
+        hash: hex::encode(p.hash),
+        error,
+    }
+}
+
+/// The difficulty the block at `ctx.height()` must meet.
+pub fn next_difficulty(ctx: &impl ChainContext) -> u128 {
+    let height = ctx.height();
+    if let Some(fixed) = ctx.net().fixed_difficulty() {
+        return if height > 0 { fixed } else { 1 };
+    }
+    let w = difficulty::difficulty_window(height);
+    let hf = ctx.net().hard_fork_version(height);
+    let target = if hf < 2 {
+        DIFFICULTY_TARGET_V1
+    } else {
+        DIFFICULTY_TARGET_V2
+    };
+    difficulty::next_difficulty(
+        &ctx.timestamps(w.clone()),
+        &ctx.cumulative_difficulties(w),
+        target,
+    )
+}
+
+/// The weight limits for the block at `ctx.height()`.
+pub fn weight_limits(ctx: &impl ChainContext) -> weight::WeightLimits {
+    let h = ctx.height();
+    let hf = ctx.net().hard_fork_version(h);
+    let short = ctx.block_weights(h.saturating_sub(CRYPTONOTE_REWARD_BLOCKS_WINDOW)..h);
+    let long =
+        ctx.long_term_weights(h.saturating_sub(CRYPTONOTE_LONG_TERM_BLOCK_WEIGHT_WINDOW_SIZE)..h);
+    weight::weight_limits(hf, &short, &long)
+}
+
+/// The outputs a transaction adds: (amount pool, output), as `BlockchainDB::add_transaction`
+/// indexes them (v2 outputs, miner ones too, in pool 0; a clear amount is committed with
+/// `zeroCommit`).
+pub fn tx_outputs(tx: &Transaction, height: u64) -> Vec<(u64, OutputInfo)> {
+    let unlock_time = tx::unlock_time(&tx.prefix().additional_timelock);
+    let commitments = match tx {
+        Transaction::V2 {
+            proofs: Some(p), ..
+        } => Some(&p.base.commitments),
+        _ => None,
+    };
+    tx.prefix()
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let amount = o.amount.unwrap_or(0);
+            let commitment = commitments
+                .and_then(|c| c.get(i))
+                .map(|c| c.to_bytes())
+                .unwrap_or_else(|| zero_commit(amount));
+            let pool = if tx.version() >= 2 { 0 } else { amount };
+            (
+                pool,
+                OutputInfo {
+                    key: o.key.to_bytes(),
+                    commitment,
+                    unlock_time,
+                    height,
+                },
+            )
+        })
+        .collect()
+}
+
+/// `rct::zeroCommit(amount)` = G + amount*H.
+pub fn zero_commit(amount: u64) -> [u8; 32] {
+    Commitment::new(Scalar::ONE, amount)
+        .commit()
+        .compress()
+        .to_bytes()
+}
+
+/// The effects of the genesis block, which monerod adds without verification (its id must
+/// be the network's; the caller checks that).
+pub fn genesis_effects(b: &PreparedBlock) -> BlockEffects {
+    let reward: u64 = b
+        .block
+        .miner_transaction()
+        .prefix()
+        .outputs
+        .iter()
+        .map(|o| o.amount.unwrap_or(0))
+        .sum();
+    BlockEffects {
+        hash: b.hash,
+        timestamp: b.block.header.timestamp,
+        cumulative_difficulty: 1,
+        weight: b.weight(),
+        long_term_weight: b.weight(),
+        generated_coins: reward,
+        outputs: tx_outputs(b.block.miner_transaction(), 0),
+        key_images: Vec::new(),
+        tx_hashes: vec![b.block.miner_transaction().hash()],
+    }
+}
+
+/// `handle_block_to_main_chain` for a parsed block whose PoW hash is `pow_hash`: every rule
+/// that needs the chain, in monerod's order. On success returns what the block adds and the
+/// proofs still to be checked (CLSAGs, range proofs, balances).
+pub fn verify_block(
+    ctx: &impl ChainContext,
+    b: &PreparedBlock,
+    pow_hash: &[u8; 32],
+    checks: BlockChecks,
+) -> Result<(BlockEffects, ProofJobs), BlockError> {
+    let height = ctx.height();
+    let net = ctx.net();
+    let header = &b.block.header;
+    if ctx.top_hash() != Some(header.previous) {
+        return Err(BlockError::PrevId);
+    }
+    let hf = net.hard_fork_version(height);
+    hardfork::check_version_and_vote(hf, header.hardfork_version, header.hardfork_signal)?;
+    let recent =
+        ctx.timestamps(height.saturating_sub(BLOCKCHAIN_TIMESTAMP_CHECK_WINDOW as u64)..height);
+    block::check_timestamp(header.timestamp, &recent, checks.now)?;
+    let difficulty = next_difficulty(ctx);
+    if !pow::check_hash(pow_hash, difficulty) {
+        return Err(BlockError::Pow(difficulty));
+    }
+    block::check_miner_tx_shape(&b.block, height, hf)?;
+
+    let hashes: Vec<[u8; 32]> = b.txs.iter().map(|t| t.hash).collect();
+    let adjusted = block::adjusted_time(&recent, checks.now);
+    let mut jobs = ProofJobs::default();
+    let mut block_images = std::collections::HashSet::new();
+    let exists = ctx.txs_exist(&hashes);
+    for (i, p) in b.txs.iter().enumerate() {
+        if exists.get(i).copied().unwrap_or(false) {
+            return Err(tx_err(i, p, TxError::AlreadyInChain));
+        }
+        tx::check_tx_semantics(p, hf).map_err(|e| tx_err(i, p, e))?;
+        for k in &p.key_images {
+            if !block_images.insert(*k) {
+                return Err(BlockError::DoubleSpendInBlock);
+            }
+        }
+        let requests = tx::ring_requests(&p.tx).map_err(|e| tx_err(i, p, e))?;
+        let rings: Vec<Vec<Option<OutputInfo>>> = requests
+            .iter()
+            .map(|r| ctx.outputs(r.amount, &r.indices))
+            .collect();
+        let spent = ctx.key_images_spent(&p.key_images);
+        let num_outputs = |a: u64| ctx.num_outputs(a);
+        let ic = InputContext {
+            hf,
+            chain_height: height,
+            adjusted_time: adjusted,
+            rings: &rings,
+            spent: &spent,
+            num_outputs_for_amount: &num_outputs,
+        };
+        tx::check_tx_inputs(p, &ic).map_err(|e| tx_err(i, p, e))?;
+        for (input, ring) in rings.into_iter().enumerate() {
+            jobs.clsag
+                .push((i, input, ring.into_iter().flatten().collect()));
+        }
+        jobs.range_and_balance.push(i);
+    }
+
+    let limits = weight_limits(ctx);
+    let block_weight = b.weight();
+    if block_weight > limits.limit() {
+        return Err(BlockError::Overweight {
+            weight: block_weight,
+            limit: limits.limit(),
+        });
+    }
+    let reward_median = if hf >= hf::EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY {
+        limits.effective_median
+    } else {
+        weight::median(
+            &ctx.block_weights(height.saturating_sub(CRYPTONOTE_REWARD_BLOCKS_WINDOW)..height),
+        )
+    };
+    let generated_before = ctx.already_generated_coins();
+    let base_reward = block::check_reward(
+        &b.block,
+        block_weight,
+        b.fees()?,
+        reward_median,
+        generated_before,
+        hf,
+    )?;
+    let generated_coins = if base_reward < MONEY_SUPPLY - generated_before {
+        generated_before + base_reward
+    } else {
+        MONEY_SUPPLY
+    };
+    let long_window = ctx.long_term_weights(
+        height.saturating_sub(CRYPTONOTE_LONG_TERM_BLOCK_WEIGHT_WINDOW_SIZE)..height,
+    );
+    let cumulative_difficulty = ctx
+        .cumulative_difficulties(height.saturating_sub(1)..height)
+        .first()
+        .copied()
+        .unwrap_or(0)
+        .saturating_add(difficulty);
+
+    let miner = b.block.miner_transaction();
+    let mut outputs = tx_outputs(miner, height);
+    let mut tx_hashes = vec![miner.hash()];
+    let mut key_images = Vec::new();
+    for p in &b.txs {
+        outputs.extend(tx_outputs(&p.tx, height));
+        tx_hashes.push(p.hash);
+        key_images.extend(p.tx.prefix().inputs.iter().filter_map(|i| match i {
+            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
+            Input::Gen(_) => None,
+        }));
+    }
+    let effects = BlockEffects {
+        hash: b.hash,
+        timestamp: header.timestamp,
+        cumulative_difficulty,
+        weight: block_weight,
+        long_term_weight: weight::long_term_block_weight(hf, block_weight, &long_window),
+        generated_coins,
+        outputs,
+        key_images,
+        tx_hashes,
+    };
+    Ok((effects, jobs))
+}

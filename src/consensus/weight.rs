@@ -1,0 +1,275 @@
+//! Block weights, medians, reward and fees: `src/cryptonote_basic/cryptonote_basic_impl.cpp`
+//! (`get_min_block_weight`, `get_block_reward`) and `src/cryptonote_core/blockchain.cpp`
+//! (`update_next_cumulative_weight_limit`, `get_next_long_term_block_weight`,
+//! `get_dynamic_base_fee`, `check_fee`).
+
+use super::constants::*;
+
+/// epee `misc_utils::median`: the mean of the two middle values (rounded down) for an
+/// even count, 0 for none.
+pub fn median(values: &[u64]) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        let (a, b) = (v[n / 2 - 1], v[n / 2]);
+        a / 2 + b / 2 + (a % 2 + b % 2) / 2
+    }
+}
+
+/// `get_min_block_weight`: the penalty-free zone.
+pub fn min_block_weight(version: u8) -> u64 {
+    if version < 2 {
+        CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V1
+    } else if version < 5 {
+        CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V2
+    } else {
+        CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5
+    }
+}
+
+/// `get_transaction_weight_limit`: from v8 half the minimum block weight less the
+/// coinbase reserve.
+pub fn transaction_weight_limit(version: u8) -> u64 {
+    if version >= hf::PER_BYTE_FEE {
+        min_block_weight(version) / 2 - CRYPTONOTE_COINBASE_BLOB_RESERVED_SIZE
+    } else {
+        min_block_weight(version) - CRYPTONOTE_COINBASE_BLOB_RESERVED_SIZE
+    }
+}
+
+/// `get_block_reward`: the base reward for a block of `block_weight` given the median,
+/// or `None` when the block is heavier than twice the median.
+pub fn block_reward(
+    median_weight: u64,
+    block_weight: u64,
+    already_generated_coins: u64,
+    version: u8,
+) -> Option<u64> {
+    let target = if version < 2 {
+        DIFFICULTY_TARGET_V1
+    } else {
+        DIFFICULTY_TARGET_V2
+    };
+    let target_minutes = target / 60;
+    #[allow(clippy::cast_possible_truncation)]
+    let speed = EMISSION_SPEED_FACTOR_PER_MINUTE - (target_minutes as u32 - 1);
+    let mut base = (MONEY_SUPPLY - already_generated_coins) >> speed;
+    base = base.max(FINAL_SUBSIDY_PER_MINUTE * target_minutes);
+    let median = median_weight.max(min_block_weight(version));
+    if block_weight <= median {
+        return Some(base);
+    }
+    if block_weight > 2 * median {
+        return None;
+    }
+    let multiplicand = u128::from((2 * median - block_weight) * block_weight);
+    let product = u128::from(base) * multiplicand;
+    // Two divisions as monerod does (each floors).
+    let r = product / u128::from(median) / u128::from(median);
+    u64::try_from(r).ok()
+}
+
+/// The weight state that bounds the next block: monerod's
+/// `m_current_block_cumul_weight_median` (the "effective median"), the limit (twice it)
+/// and `m_long_term_effective_median_block_weight`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeightLimits {
+    /// Median used for the reward penalty and the weight limit.
+    pub effective_median: u64,
+    /// `m_long_term_effective_median_block_weight`.
+    pub long_term_effective_median: u64,
+}
+
+impl WeightLimits {
+    /// `m_current_block_cumul_weight_limit`: a block may weigh at most this.
+    pub fn limit(&self) -> u64 {
+        self.effective_median * 2
+    }
+}
+
+/// `update_next_cumulative_weight_limit`, for the block that follows a chain whose last
+/// (up to) 100 block weights are `short_window` and whose long-term weights over the
+/// last (up to) 100,000 blocks are `long_window`. `version` is the version in force for
+/// the next block.
+pub fn weight_limits(version: u8, short_window: &[u64], long_window: &[u64]) -> WeightLimits {
+    let full_reward_zone = min_block_weight(version);
+    let (mut effective, long_term) = if version < hf::LONG_TERM_BLOCK_WEIGHT {
+        (median(short_window), 0)
+    } else {
+        let long_term = median(long_window).max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
+        let short = median(short_window);
+        let eff = if version >= hf::SCALING_2021 {
+            short
+                .max(long_term)
+                .min(CRYPTONOTE_SHORT_TERM_BLOCK_WEIGHT_SURGE_FACTOR * long_term)
+        } else {
+            short
+                .max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5)
+                .min(CRYPTONOTE_SHORT_TERM_BLOCK_WEIGHT_SURGE_FACTOR * long_term)
+        };
+        (eff, long_term)
+    };
+    if effective <= full_reward_zone {
+        effective = full_reward_zone;
+    }
+    WeightLimits {
+        effective_median: effective,
+        long_term_effective_median: long_term,
+    }
+}
+
+/// `get_next_long_term_block_weight`: the long-term weight stored with a block of
+/// `block_weight`, given the long-term weights of the preceding window.
+pub fn long_term_block_weight(version: u8, block_weight: u64, long_window: &[u64]) -> u64 {
+    if version < hf::LONG_TERM_BLOCK_WEIGHT {
+        return block_weight;
+    }
+    let lt = median(long_window).max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
+    let (w, cap) = if version >= hf::SCALING_2021 {
+        (block_weight.max(lt * 10 / 17), lt + lt * 7 / 10)
+    } else {
+        (block_weight, lt + lt * 2 / 5)
+    };
+    w.min(cap)
+}
+
+/// `get_dynamic_base_fee` for v8+ (per byte).
+pub fn dynamic_base_fee_per_byte(block_reward: u64, median_block_weight: u64, version: u8) -> u64 {
+    let median = u128::from(median_block_weight.max(min_block_weight(version)));
+    let lo =
+        u128::from(block_reward) * u128::from(DYNAMIC_FEE_REFERENCE_TRANSACTION_WEIGHT) / median;
+    if version >= hf::SCALING_2021 {
+        let lo = lo / median;
+        let lo = lo - lo / 20;
+        u64::try_from(lo).unwrap_or(u64::MAX).max(1)
+    } else {
+        let lo = lo / u128::from(min_block_weight(version)) / 5;
+        u64::try_from(lo).unwrap_or(u64::MAX)
+    }
+}
+
+/// `check_fee` for v8+: the minimum fee a pool accepts for a transaction of `tx_weight`
+/// (with monerod's 2% tolerance applied by [`fee_is_enough`]).
+pub fn needed_fee(
+    version: u8,
+    tx_weight: u64,
+    limits: &WeightLimits,
+    already_generated_coins: u64,
+) -> Option<u64> {
+    let median = limits.limit() / 2;
+    let base_reward = block_reward(median, 1, already_generated_coins, version)?;
+    let fee_median = if version >= hf::LONG_TERM_BLOCK_WEIGHT {
+        median.min(limits.long_term_effective_median)
+    } else {
+        median
+    };
+    let per_byte = dynamic_base_fee_per_byte(base_reward, fee_median, version);
+    let needed = tx_weight.saturating_mul(per_byte);
+    Some(
+        needed
+            .div_ceil(FEE_QUANTIZATION_MASK)
+            .saturating_mul(FEE_QUANTIZATION_MASK),
+    )
+}
+
+/// `check_fee`'s comparison: a fee within 2% below the needed fee passes.
+pub fn fee_is_enough(fee: u64, needed: u64) -> bool {
+    fee >= needed - needed / 50
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[]), 0);
+        assert_eq!(median(&[3]), 3);
+        assert_eq!(median(&[1, 2]), 1);
+        assert_eq!(median(&[3, 1, 2]), 2);
+        assert_eq!(median(&[u64::MAX, u64::MAX]), u64::MAX);
+    }
+
+    #[test]
+    fn rewards() {
+        // Genesis-era emission at v1: (2^64-1) >> 20.
+        assert_eq!(block_reward(0, 0, 0, 1), Some(17_592_186_044_415));
+        // v16 tail emission floor: 0.6 XMR per 2-minute block.
+        assert_eq!(
+            block_reward(0, 0, MONEY_SUPPLY - 1, 16),
+            Some(600_000_000_000)
+        );
+        // Penalty and the hard cap at twice the median.
+        let full = block_reward(300_000, 300_000, 0, 16).unwrap();
+        let pen = block_reward(300_000, 450_000, 0, 16).unwrap();
+        assert!(pen < full);
+        assert_eq!(pen, full / 4 * 3 + (full % 4) * 3 / 4);
+        assert_eq!(block_reward(300_000, 600_000, 0, 16), Some(0));
+        assert_eq!(block_reward(300_000, 600_001, 0, 16), None);
+    }
+
+    #[test]
+    fn limits_scale_with_medians() {
+        let l = weight_limits(16, &[1000; 100], &[1000; 1000]);
+        assert_eq!(l.effective_median, 300_000);
+        assert_eq!(l.long_term_effective_median, 300_000);
+        assert_eq!(l.limit(), 600_000);
+        let l = weight_limits(16, &[900_000; 100], &[400_000; 1000]);
+        assert_eq!(l.effective_median, 900_000);
+        assert_eq!(
+            long_term_block_weight(16, 10, &[400_000; 10]),
+            400_000 * 10 / 17
+        );
+        assert_eq!(
+            long_term_block_weight(16, 10_000_000, &[400_000; 10]),
+            680_000
+        );
+    }
+
+    /// The long-term weights in the mainnet sample follow `get_next_long_term_block_weight`
+    /// whenever the full 100,000-block window lies inside the sample.
+    #[test]
+    fn reproduces_mainnet_long_term_weights() {
+        let Some(dir) = crate::testdata::shared_subdir("vectors/chain") else {
+            return;
+        };
+        let csv =
+            std::fs::read_to_string(dir.join("mainnet_block_weights_2850000_3049999.csv")).unwrap();
+        let rows: Vec<(u64, u64)> = csv
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[1].parse().unwrap(), f[2].parse().unwrap())
+            })
+            .collect();
+        let window = usize::try_from(CRYPTONOTE_LONG_TERM_BLOCK_WEIGHT_WINDOW_SIZE).unwrap();
+        let lts: Vec<u64> = rows.iter().map(|r| r.1).collect();
+        let mut checked = 0;
+        for i in (window..rows.len()).step_by(997) {
+            let got = long_term_block_weight(16, rows[i].0, &lts[i - window..i]);
+            assert_eq!(got, rows[i].1, "row {i}");
+            checked += 1;
+        }
+        assert!(checked > 50);
+    }
+
+    #[test]
+    fn fees() {
+        let l = weight_limits(16, &[0; 100], &[0; 100]);
+        // 0.6 XMR tail reward, median 300000: 0.95 * 6e11 * 3000 / 300000^2 = 19000 pico/byte.
+        let per_byte = dynamic_base_fee_per_byte(600_000_000_000, 300_000, 16);
+        assert_eq!(per_byte, 19_000);
+        let need = needed_fee(16, 1501, &l, MONEY_SUPPLY - 1).unwrap();
+        // 1501 * 19000 = 28,519,000, rounded up to 10^4.
+        assert_eq!(need, 28_520_000);
+        assert!(fee_is_enough(need - need / 50, need));
+        assert!(!fee_is_enough(need - need / 50 - 1, need));
+    }
+}
