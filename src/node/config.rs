@@ -79,6 +79,11 @@ pub struct Args {
     /// Log filter (tracing syntax, e.g. info or xmrd=debug).
     #[arg(long, default_value = "info")]
     pub log_level: String,
+    /// RandomX proof-of-work mode: light (256 MiB cache per seed, 30-40 ms per hash, as
+    /// monerod by default), fast (2 GiB dataset, ~5 ms per hash, as monerod with
+    /// MONERO_RANDOMX_FULL_MEM) or auto (fast while far behind and memory allows).
+    #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Light)]
+    pub randomx_mode: crate::consensus::pow::RandomXMode,
 }
 
 fn parse_peer(s: &str) -> Result<SocketAddr, String> {
