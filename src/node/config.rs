@@ -84,6 +84,10 @@ pub struct Args {
     /// MONERO_RANDOMX_FULL_MEM) or auto (fast while far behind and memory allows).
     #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Light)]
     pub randomx_mode: crate::consensus::pow::RandomXMode,
+    /// Threads of the block/transaction verification pool (0: one per core). monerod's
+    /// nearest knob is `--max-concurrency`.
+    #[arg(long, default_value_t = 0)]
+    pub verify_threads: usize,
 }
 
 fn parse_peer(s: &str) -> Result<SocketAddr, String> {

@@ -21,7 +21,8 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::consensus::block::{prepare_block, PreparedBlock};
 use crate::consensus::context::{BlockEffects, ChainContext, Overlay};
 use crate::consensus::pow::{seed_height, RandomXHasher};
-use crate::consensus::verify::{genesis_effects, verify_block, BlockChecks, ProofJobs};
+pub use crate::consensus::verify::BlockChecks;
+use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs};
 use crate::consensus::{constants::hf, tx, BlockError, TxError};
 
 type Task = Box<dyn FnOnce() + Send>;
@@ -347,6 +348,58 @@ impl VerifyPool {
         let _ = self.queue.send(task);
         rx
     }
+}
+
+impl VerifyPool {
+    /// Verifies the proofs of standalone transactions (CLSAGs against the given rings,
+    /// balance, Bulletproofs+ batched per worker chunk), e.g. relayed ones: one result per
+    /// transaction. Contextual rules are the caller's ([`tx::check_tx_inputs`]).
+    pub fn verify_txs(
+        &self,
+        txs: Vec<(Arc<tx::PreparedTx>, Vec<Vec<crate::consensus::OutputInfo>>)>,
+    ) -> Vec<Result<(), TxError>> {
+        let per = txs.len().div_ceil(self.threads.max(1)).max(1);
+        type Job = Box<dyn FnOnce() -> Vec<Result<(), TxError>> + Send>;
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut rest = txs;
+        while !rest.is_empty() {
+            let tail = rest.split_off(per.min(rest.len()));
+            let chunk = std::mem::replace(&mut rest, tail);
+            jobs.push(Box::new(move || verify_tx_chunk(&chunk)));
+        }
+        self.run_all(jobs).into_iter().flatten().collect()
+    }
+}
+
+/// One worker's share of [`VerifyPool::verify_txs`].
+fn verify_tx_chunk(
+    chunk: &[(Arc<tx::PreparedTx>, Vec<Vec<crate::consensus::OutputInfo>>)],
+) -> Vec<Result<(), TxError>> {
+    let mut rng = rand::rngs::OsRng;
+    let mut out: Vec<Result<(), TxError>> = chunk
+        .iter()
+        .map(|(p, rings)| {
+            tx::check_balance(p)?;
+            for (i, ring) in rings.iter().enumerate() {
+                tx::verify_clsag(p, i, ring)?;
+            }
+            Ok(())
+        })
+        .collect();
+    let mut batch = monero_oxide::ringct::bulletproofs::BatchVerifier::new();
+    let sane = chunk
+        .iter()
+        .all(|(p, _)| tx::batch_range_proof(p, &mut batch, &mut rng).is_ok());
+    if !(sane && batch.verify()) {
+        for ((p, _), r) in chunk.iter().zip(out.iter_mut()) {
+            let mut one = monero_oxide::ringct::bulletproofs::BatchVerifier::new();
+            if !(tx::batch_range_proof(p, &mut one, &mut rng).is_ok() && one.verify()) && r.is_ok()
+            {
+                *r = Err(TxError::RangeProof);
+            }
+        }
+    }
+    out
 }
 
 fn tx_error(index: usize, p: &tx::PreparedTx, error: TxError) -> BlockError {
