@@ -36,6 +36,49 @@ fn every_vector_block_hashes_to_its_file_name() {
     assert_eq!(n, 35);
 }
 
+/// The stagenet MLSAG transactions (RCT types 2, 3 and 4, 1 to 119 inputs) with their
+/// ring members: every MLSAG, the balance and the range proofs (Borromean, Bulletproof)
+/// verify, and a swapped ring member does not.
+#[test]
+fn mlsag_transactions_with_ring_data_verify() {
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("ringct/stagenet_xmregcore_rings.json")).unwrap(),
+    )
+    .unwrap();
+    let txs = v["transactions"].as_array().unwrap();
+    assert_eq!(txs.len(), 12);
+    let mut inputs_checked = 0;
+    for t in txs {
+        let blob = std::fs::read(dir.join(t["tx_file"].as_str().unwrap())).unwrap();
+        let p = prepare_tx(&blob).unwrap();
+        assert_eq!(hex::encode(p.hash), t["tx_hash"].as_str().unwrap());
+        let inputs = t["inputs"].as_array().unwrap();
+        assert_eq!(inputs.len(), p.key_images.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let r = ring(input);
+            tx::verify_ring_signature(&p, i, &r)
+                .unwrap_or_else(|e| panic!("{} input {i}: {e}", t["tx_hash"]));
+            if i == 0 {
+                let mut bad = r.clone();
+                bad.swap(0, 1);
+                assert_eq!(
+                    tx::verify_ring_signature(&p, i, &bad),
+                    Err(TxError::Clsag(i))
+                );
+            }
+            inputs_checked += 1;
+        }
+        tx::check_balance(&p).unwrap();
+        let mut batch = monero_oxide::ringct::bulletproofs::BatchVerifier::new();
+        tx::batch_range_proof(&p, &mut batch, &mut rand::rngs::OsRng).unwrap();
+        assert!(batch.verify(), "{}: range proof", t["tx_hash"]);
+    }
+    assert!(inputs_checked >= 170);
+}
+
 fn ring(input: &Value) -> Vec<OutputInfo> {
     let ring: Vec<Value> = match &input["ring"] {
         Value::Array(a) => a.clone(),

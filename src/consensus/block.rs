@@ -205,3 +205,109 @@ pub fn check_reward(
         Ok(base)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prevalidate_miner_transaction`: RingCT signatures in a miner tx are refused (RCT
+    /// type must be null), as is a second input or a v1 miner tx at v16.
+    #[test]
+    fn miner_tx_must_be_rct_null_v2_with_one_gen_input() {
+        let Some(dir) = crate::testdata::shared_subdir("vectors") else {
+            return;
+        };
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("ringct/mainnet_e89415b9_bpplus_clsag_ring.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let blob = std::fs::read(dir.join(v["tx_file"].as_str().unwrap())).unwrap();
+        let with_proofs: Transaction = Transaction::read(&mut blob.as_slice()).unwrap();
+        // A v16 miner tx carrying the proofs of a real transaction.
+        let Transaction::V2 { proofs, .. } = with_proofs else {
+            unreachable!()
+        };
+        let mut prefix = monero_oxide::transaction::TransactionPrefix {
+            additional_timelock: monero_oxide::transaction::Timelock::Block(100 + 60),
+            inputs: vec![Input::Gen(100)],
+            outputs: vec![],
+            extra: vec![],
+        };
+        let header = monero_oxide::block::BlockHeader {
+            hardfork_version: 16,
+            hardfork_signal: 16,
+            timestamp: 0,
+            previous: [0; 32],
+            nonce: 0,
+        };
+        let ok = Block::new(
+            header.clone(),
+            Transaction::V2 {
+                prefix: prefix.clone(),
+                proofs: None,
+            },
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(check_miner_tx_shape(&ok, 100, 16), Ok(()));
+        let bad = Block::new(
+            header.clone(),
+            Transaction::V2 {
+                prefix: prefix.clone(),
+                proofs,
+            },
+            vec![],
+        )
+        .unwrap();
+        assert!(matches!(
+            check_miner_tx_shape(&bad, 100, 16),
+            Err(BlockError::MinerTxShape(_))
+        ));
+        let v1 = Block::new(
+            header.clone(),
+            Transaction::V1 {
+                prefix: prefix.clone(),
+                signatures: vec![],
+            },
+            vec![],
+        )
+        .unwrap();
+        assert!(matches!(
+            check_miner_tx_shape(&v1, 100, 16),
+            Err(BlockError::MinerTxShape(_))
+        ));
+        prefix.inputs.push(Input::Gen(100));
+        // Block::new itself refuses a miner tx without exactly one gen input.
+        assert!(Block::new(
+            header,
+            Transaction::V2 {
+                prefix,
+                proofs: None
+            },
+            vec![]
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn timestamps() {
+        let recent: Vec<u64> = (0..60).map(|i| 1000 + i * 120).collect();
+        let median = weight::median(&recent);
+        assert_eq!(check_timestamp(median, &recent, 10_000_000), Ok(()));
+        assert!(matches!(
+            check_timestamp(median - 1, &recent, 10_000_000),
+            Err(BlockError::TimestampTooOld { .. })
+        ));
+        // Fewer than 60 blocks: no median rule.
+        assert_eq!(check_timestamp(0, &recent[..59], 10_000_000), Ok(()));
+        assert!(matches!(
+            check_timestamp(10_000_000 + 7201, &recent, 10_000_000),
+            Err(BlockError::TimestampInFuture { .. })
+        ));
+        assert_eq!(
+            check_timestamp(10_000_000 + 7200, &recent, 10_000_000),
+            Ok(())
+        );
+    }
+}

@@ -493,8 +493,15 @@ pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, adjusted_time: u6
     }
 }
 
-/// `verRctCLSAGSimple` for input `input` against its ring (keys, commitments).
-pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result<(), TxError> {
+/// The ring signature of input `input` against its ring (keys, commitments):
+/// `verRctCLSAGSimple` for CLSAG types (5, 6) and `verRctMGSimple` for the simple MLSAG types
+/// (2, 3, 4; the ring rows are `[key, commitment - pseudo-out]`). The message is
+/// `get_pre_mlsag_hash`.
+pub fn verify_ring_signature(
+    p: &PreparedTx,
+    input: usize,
+    ring: &[OutputInfo],
+) -> Result<(), TxError> {
     let Transaction::V2 {
         proofs: Some(proofs),
         prefix,
@@ -502,20 +509,8 @@ pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result
     else {
         return Err(TxError::NullRct);
     };
-    let RctPrunable::Clsag {
-        clsags,
-        pseudo_outs,
-        ..
-    } = &proofs.prunable
-    else {
-        return Err(TxError::RctShape("not a CLSAG transaction"));
-    };
-    let (Some(clsag), Some(pseudo_out), Some(Input::ToKey { key_image, .. })) = (
-        clsags.get(input),
-        pseudo_outs.get(input),
-        prefix.inputs.get(input),
-    ) else {
-        return Err(TxError::RctShape("fewer CLSAGs or pseudo-outs than inputs"));
+    let Some(Input::ToKey { key_image, .. }) = prefix.inputs.get(input) else {
+        return Err(TxError::RctShape("no such input"));
     };
     let msg =
         p.tx.signature_hash()
@@ -529,9 +524,57 @@ pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result
             ]
         })
         .collect();
-    clsag
-        .verify(ring, key_image, pseudo_out, &msg)
-        .map_err(|_| TxError::Clsag(input))
+    let mlsag = |mlsags: &[monero_oxide::ringct::mlsag::Mlsag], pseudo: &[CompressedPoint]| {
+        let (Some(sig), Some(pseudo_out)) = (mlsags.get(input), pseudo.get(input)) else {
+            return Err(TxError::RctShape("fewer MLSAGs or pseudo-outs than inputs"));
+        };
+        let matrix = monero_oxide::ringct::mlsag::RingMatrix::individual(&ring, *pseudo_out)
+            .map_err(|_| TxError::Clsag(input))?;
+        sig.verify(&msg, &matrix, &[*key_image])
+            .map_err(|_| TxError::Clsag(input))
+    };
+    match &proofs.prunable {
+        RctPrunable::Clsag {
+            clsags,
+            pseudo_outs,
+            ..
+        } => {
+            let (Some(clsag), Some(pseudo_out)) = (clsags.get(input), pseudo_outs.get(input))
+            else {
+                return Err(TxError::RctShape("fewer CLSAGs or pseudo-outs than inputs"));
+            };
+            clsag
+                .verify(ring, key_image, pseudo_out, &msg)
+                .map_err(|_| TxError::Clsag(input))
+        }
+        RctPrunable::MlsagBulletproofs {
+            mlsags,
+            pseudo_outs,
+            ..
+        }
+        | RctPrunable::MlsagBulletproofsCompactAmount {
+            mlsags,
+            pseudo_outs,
+            ..
+        } => mlsag(mlsags, pseudo_outs),
+        RctPrunable::MlsagBorromean { mlsags, .. } => mlsag(mlsags, &proofs.base.pseudo_outs),
+        RctPrunable::AggregateMlsagBorromean { .. } => Err(TxError::RctShape(
+            "RCTTypeFull (aggregate MLSAG) is not implemented yet",
+        )),
+    }
+}
+
+/// `verRctCLSAGSimple` for input `input` against its ring (keys, commitments).
+pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result<(), TxError> {
+    match &p.tx {
+        Transaction::V2 {
+            proofs: Some(proofs),
+            ..
+        } if matches!(proofs.prunable, RctPrunable::Clsag { .. }) => {
+            verify_ring_signature(p, input, ring)
+        }
+        _ => Err(TxError::RctShape("not a CLSAG transaction")),
+    }
 }
 
 /// `verRctSemanticsSimple`, balance part: sum(pseudo-outs) == sum(outputs) + fee*H.
@@ -547,7 +590,10 @@ pub fn check_balance(p: &PreparedTx) -> Result<(), TxError> {
         RctPrunable::Clsag { pseudo_outs, .. }
         | RctPrunable::MlsagBulletproofs { pseudo_outs, .. }
         | RctPrunable::MlsagBulletproofsCompactAmount { pseudo_outs, .. } => pseudo_outs,
-        _ => return Err(TxError::RctShape("not a simple RingCT type")),
+        RctPrunable::MlsagBorromean { .. } => &proofs.base.pseudo_outs,
+        RctPrunable::AggregateMlsagBorromean { .. } => {
+            return Err(TxError::RctShape("not a simple RingCT type"))
+        }
     };
     let decompress = |c: &CompressedPoint| c.decompress().map(|p| p.into());
     let mut sum = curve25519_dalek::EdwardsPoint::default();
@@ -586,7 +632,19 @@ pub fn batch_range_proof(
         RctPrunable::Clsag { bulletproof, .. }
         | RctPrunable::MlsagBulletproofs { bulletproof, .. }
         | RctPrunable::MlsagBulletproofsCompactAmount { bulletproof, .. } => bulletproof,
-        _ => return Err(TxError::RctShape("no Bulletproof")),
+        // Borromean range proofs are not batched: each is checked here, whole.
+        RctPrunable::MlsagBorromean { borromean, .. }
+        | RctPrunable::AggregateMlsagBorromean { borromean, .. } => {
+            if borromean.len() != proofs.base.commitments.len() {
+                return Err(TxError::RctShape("Borromean proof count"));
+            }
+            for (b, c) in borromean.iter().zip(&proofs.base.commitments) {
+                if !b.verify(c) {
+                    return Err(TxError::RangeProof);
+                }
+            }
+            return Ok(());
+        }
     };
     if bp.batch_verify(rng, batch, &proofs.base.commitments) {
         Ok(())
@@ -617,4 +675,67 @@ pub fn check_pool_rules(
         return Err(TxError::FeeTooLow { fee: p.fee, needed });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `check_tx_outputs`: which RingCT types each fork admits.
+    #[test]
+    fn rct_types_by_fork() {
+        let h = [0u8; 32];
+        // v16: only BulletproofPlus (6).
+        for t in 1..=5 {
+            assert!(!rct_type_allowed(t, 16, &h), "type {t} at v16");
+        }
+        assert!(rct_type_allowed(6, 16, &h));
+        assert!(!rct_type_allowed(7, 16, &h));
+        // v15 admits CLSAG (5) and BP+ (6).
+        assert!(rct_type_allowed(5, 15, &h) && rct_type_allowed(6, 15, &h));
+        // v13: CLSAG, no BP+; v10 Bulletproof2; v8 both Bulletproof kinds and Borromean.
+        assert!(rct_type_allowed(5, 13, &h) && !rct_type_allowed(6, 13, &h));
+        assert!(rct_type_allowed(4, 10, &h) && !rct_type_allowed(3, 11, &h));
+        assert!(rct_type_allowed(3, 8, &h) && rct_type_allowed(1, 8, &h));
+        assert!(!rct_type_allowed(1, 9, &h) && !rct_type_allowed(3, 7, &h));
+        // The grandfathered MLSAG transactions pass after v13.
+        let g: [u8; 32] = hex::decode(GRANDFATHERED_MLSAG[0])
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert!(rct_type_allowed(4, 14, &g));
+        assert!(!rct_type_allowed(4, 14, &h));
+    }
+
+    /// `ver_non_input_consensus` rules 2-3 and `check_tx_inputs`' version bounds.
+    #[test]
+    fn version_bounds() {
+        let Some(dir) = crate::testdata::shared_subdir("vectors") else {
+            return;
+        };
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("ringct/mainnet_e89415b9_bpplus_clsag_ring.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let blob = std::fs::read(dir.join(v["tx_file"].as_str().unwrap())).unwrap();
+        let p = prepare_tx(&blob).unwrap();
+        assert_eq!(check_tx_semantics(&p, 16), Ok(()));
+        // Before dynamic fees (v4) only version 1 exists.
+        assert_eq!(
+            check_tx_semantics(&p, 3),
+            Err(TxError::Version { got: 2, hf: 3 })
+        );
+    }
+
+    #[test]
+    fn spendtime_rules() {
+        // Height locks: unlocked once chain height - 1 + 1 >= unlock.
+        assert!(spendtime_unlocked(100, 100, 0, 16));
+        assert!(!spendtime_unlocked(101, 100, 0, 16));
+        // Time locks against the adjusted time plus 120 s.
+        let t = CRYPTONOTE_MAX_BLOCK_NUMBER + 1_000;
+        assert!(spendtime_unlocked(t, 5, t - 120, 16));
+        assert!(!spendtime_unlocked(t, 5, t - 121, 16));
+    }
 }

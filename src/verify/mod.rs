@@ -308,7 +308,7 @@ impl VerifyPool {
                 jobs.push(Box::new(move || {
                     b.into_iter().find_map(|(bi, block, txi, input, ring)| {
                         let p = block.txs.get(txi)?;
-                        tx::verify_clsag(p, input, &ring)
+                        tx::verify_ring_signature(p, input, &ring)
                             .err()
                             .map(|e| (bi, tx_error(txi, p, e)))
                     })
@@ -381,7 +381,7 @@ fn verify_tx_chunk(
         .map(|(p, rings)| {
             tx::check_balance(p)?;
             for (i, ring) in rings.iter().enumerate() {
-                tx::verify_clsag(p, i, ring)?;
+                tx::verify_ring_signature(p, i, ring)?;
             }
             Ok(())
         })
