@@ -4,10 +4,12 @@
 //! ([`wire`]) is the foundation: a sans-IO codec for portable storage, levin framing and
 //! every P2P message.
 
+pub mod chain;
 pub mod chainfile;
 pub mod consensus;
 pub mod node;
 pub mod p2p;
+pub mod sync;
 pub mod testdata;
 pub mod verify;
 pub mod wire;

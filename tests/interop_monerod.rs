@@ -116,6 +116,7 @@ impl Drop for Monerod {
 struct Xmrd {
     child: Child,
     log: PathBuf,
+    data: PathBuf,
 }
 
 impl Xmrd {
@@ -123,15 +124,19 @@ impl Xmrd {
         let log =
             std::env::temp_dir().join(format!("xmrd-interop-{tag}-{}.log", std::process::id()));
         let file = std::fs::File::create(&log).unwrap();
+        let data = temp_dir(&format!("{tag}-data"));
         let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
-            .args(["--regtest", "--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+            .args(["--regtest", "--fixed-difficulty", "1"])
+            .args(["--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+            .arg("--data-dir")
+            .arg(&data)
             .args(["--log-level", "xmrd=debug,info"])
             .args(args)
             .stdout(file)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        Xmrd { child, log }
+        Xmrd { child, log, data }
     }
 
     fn log(&self) -> String {
@@ -158,6 +163,7 @@ impl Xmrd {
 impl Drop for Xmrd {
     fn drop(&mut self) {
         xmrd::testdata::terminate(&mut self.child, Duration::from_secs(5));
+        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The node on a local regtest demo, with no network needed: starts a regtest monerod
 # (Debian's `monero` package) on 127.0.0.1:48080 serving the shared 2000-block chain,
-# then runs xmrd on 127.0.0.1:48100 connected to it, in the foreground. Ctrl-C stops
-# xmrd; monerod is stopped on exit.
+# then runs xmrd on 127.0.0.1:48100 connected to it, in the foreground: xmrd syncs and
+# verifies the chain from monerod (progress in the log), then stays in sync. Ctrl-C
+# stops xmrd; monerod is stopped on exit.
 #
 #   ./tools/demo.sh [extra xmrd flags...]
 set -euo pipefail
@@ -21,5 +22,5 @@ trap '"$rp/serve-monerod.sh" stop "$work/serve"; rm -rf "$work"' EXIT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xmrd-target}"
 cargo build --release --bin xmrd
 echo "xmrd: regtest, P2P 127.0.0.1:48100, dialling monerod at 127.0.0.1:48080 (Ctrl-C to stop)"
-"$CARGO_TARGET_DIR/release/xmrd" --regtest --p2p-bind-ip 127.0.0.1 --p2p-bind-port 48100 \
+"$CARGO_TARGET_DIR/release/xmrd" --regtest --fixed-difficulty 1 --p2p-bind-ip 127.0.0.1 --p2p-bind-port 48100 \
   --add-exclusive-node 127.0.0.1:48080 --data-dir "$work/xmrd" "$@"

@@ -88,6 +88,13 @@ pub struct Args {
     /// nearest knob is `--max-concurrency`.
     #[arg(long, default_value_t = 0)]
     pub verify_threads: usize,
+    /// Regtest only: every block's difficulty is N (monerod's `--fixed-difficulty`).
+    #[arg(long, requires = "regtest")]
+    pub fixed_difficulty: Option<u64>,
+    /// Download buffer bound in bytes (monerod's `--block-download-max-size`; 0: the
+    /// default, 100 MB).
+    #[arg(long, default_value_t = 0)]
+    pub block_download_max_size: usize,
 }
 
 fn parse_peer(s: &str) -> Result<SocketAddr, String> {
@@ -128,6 +135,14 @@ pub struct Config {
     pub ban_list: Option<PathBuf>,
     /// Shard placement.
     pub placement: Placement,
+    /// `--randomx-mode`.
+    pub randomx_mode: crate::consensus::pow::RandomXMode,
+    /// `--verify-threads` (0: one per core).
+    pub verify_threads: usize,
+    /// `--fixed-difficulty` (regtest).
+    pub fixed_difficulty: Option<u64>,
+    /// `--block-download-max-size` resolved (bytes).
+    pub block_download_max_size: usize,
 }
 
 impl Config {
@@ -135,6 +150,19 @@ impl Config {
     /// regtest and with exclusive nodes (monerod filters them otherwise).
     pub fn allows_local_peers(&self) -> bool {
         self.choice == NetworkChoice::Regtest || !self.exclusive_nodes.is_empty()
+    }
+
+    /// The consensus rules of the chosen network.
+    pub fn consensus_net(&self) -> crate::consensus::ConsensusNet {
+        use crate::consensus::ConsensusNet;
+        match self.choice {
+            NetworkChoice::Mainnet => ConsensusNet::Mainnet,
+            NetworkChoice::Testnet => ConsensusNet::Testnet,
+            NetworkChoice::Stagenet => ConsensusNet::Stagenet,
+            NetworkChoice::Regtest => ConsensusNet::Regtest {
+                fixed_difficulty: self.fixed_difficulty.map(u128::from),
+            },
+        }
     }
 
     /// Resolves flags into a configuration.
@@ -189,6 +217,14 @@ impl Config {
             hide_my_port: a.hide_my_port,
             ban_list: a.ban_list.clone(),
             placement,
+            randomx_mode: a.randomx_mode,
+            verify_threads: a.verify_threads,
+            fixed_difficulty: a.fixed_difficulty,
+            block_download_max_size: if a.block_download_max_size == 0 {
+                crate::sync::DEFAULT_MAX_BUFFER_BYTES
+            } else {
+                a.block_download_max_size
+            },
         }
     }
 }

@@ -8,6 +8,7 @@
 //! held for a map lookup, never across an await).
 
 mod bans;
+pub mod chain_sync;
 mod config;
 mod peer_task;
 
@@ -97,13 +98,33 @@ pub struct Shared {
     pub bans: Mutex<BanList>,
     /// Outbound targets being dialled or connected (so they are not dialled twice).
     pub outbound_targets: Mutex<std::collections::HashSet<SocketAddr>>,
+    /// The chain store's read side and the sync thread's inbox.
+    pub chain: chain_sync::NodeChain,
+    /// Numbers peers for the sync thread.
+    pub next_peer_key: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
-    /// Our chain tip as we announce it. Until the chain store lands this is the
-    /// genesis block of the network.
+    /// Our chain tip as we announce it: the store's published top.
     pub fn core_sync(&self) -> CoreSyncData {
-        self.config.network.genesis_sync()
+        let view = self.chain.reader.view();
+        if view.block_count == 0 {
+            return self.config.network.genesis_sync();
+        }
+        let top = view.block_count - 1;
+        #[allow(clippy::cast_possible_truncation)] // splitting the u128 into its two halves
+        let (low, high) = (
+            view.cumulative_difficulty as u64,
+            (view.cumulative_difficulty >> 64) as u64,
+        );
+        CoreSyncData {
+            cumulative_difficulty: low,
+            cumulative_difficulty_top64: high,
+            current_height: view.block_count,
+            top_id: view.top_hash,
+            top_version: Some(self.chain.net.hard_fork_version(top)),
+            ..Default::default()
+        }
     }
 
     fn total(&self, f: impl Fn(&ShardStats) -> &AtomicUsize) -> usize {
@@ -151,6 +172,20 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     );
     let mut bans = BanList::load(config.ban_list.as_deref())?;
     bans.load_saved(&config.data_dir, std::time::Instant::now())?;
+    let chain = chain_sync::start(
+        &config.data_dir,
+        config.consensus_net(),
+        &config.network.genesis_blob(),
+        config.randomx_mode,
+        config.verify_threads,
+        config.block_download_max_size,
+    )?;
+    let view = chain.reader.view();
+    tracing::info!(
+        height = view.block_count,
+        top = %hex::encode(view.top_hash),
+        "chain store open"
+    );
     let shared = Arc::new(Shared {
         bans: Mutex::new(bans),
         config,
@@ -158,6 +193,8 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         stats: (0..count.max(1)).map(|_| ShardStats::default()).collect(),
         per_ip: Mutex::new(Default::default()),
         outbound_targets: Mutex::new(Default::default()),
+        chain,
+        next_peer_key: std::sync::atomic::AtomicU64::new(1),
     });
     let results = xmrd_shards::run::<ShardMsg, _, _, _>(placement, move |shard| {
         shard_main(shard, Arc::clone(&shared))

@@ -12,10 +12,13 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
 
+use super::chain_sync::{serve_chain_request, serve_objects, PeerCmd, SyncInput, SYNC_POLL};
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::p2p::address_book::KnownPeer;
 use crate::p2p::constants::{CONNECT_TIMEOUT, PING_TIMEOUT};
 use crate::p2p::{Connection, Direction, Event, PeerFault};
+use crate::sync::PeerKey;
+use crate::wire::messages::Message;
 
 /// Read buffer of a quiet connection. An idle peer costs this much, not more: every
 /// open connection keeps one read in flight.
@@ -219,29 +222,72 @@ async fn drive(
     handshaked: &mut bool,
 ) -> End {
     let mut buf = vec![0u8; READ_CHUNK_MIN_BYTES];
+    let mut sync = SyncLink::default();
+    let end = drive_loop(ctx, stream, peer, conn, handshaked, &mut buf, &mut sync).await;
+    if let Some(key) = sync.key {
+        let _ = ctx.shared.chain.sync.send(SyncInput::Gone(key));
+    }
+    end
+}
+
+/// This connection's link to the sync thread, once handshaked.
+#[derive(Default)]
+pub(crate) struct SyncLink {
+    key: Option<PeerKey>,
+    outbox: Option<crossbeam_channel::Receiver<PeerCmd>>,
+}
+
+async fn drive_loop(
+    ctx: &Rc<ShardCtx>,
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    conn: &mut Connection,
+    handshaked: &mut bool,
+    buf: &mut Vec<u8>,
+    sync: &mut SyncLink,
+) -> End {
     loop {
+        if let Some(outbox) = &sync.outbox {
+            while let Ok(cmd) = outbox.try_recv() {
+                match cmd {
+                    PeerCmd::Send(m) => {
+                        conn.send_notification(&m);
+                    }
+                    PeerCmd::Drop(f) => {
+                        return End::Fault(PeerFault::Protocol {
+                            reason: f.to_string(),
+                            score: f.score(),
+                        })
+                    }
+                }
+            }
+        }
+        conn.set_local_sync(ctx.shared.core_sync());
         while let Some(out) = conn.poll_transmit() {
             if let Err(e) = stream.write_all(&out).await {
                 return End::Io(e);
             }
         }
         while let Some(ev) = conn.poll_event() {
-            on_event(ctx, peer, conn, ev, handshaked);
+            on_event(ctx, peer, conn, ev, handshaked, sync);
         }
         if conn.is_closed() {
             return conn.fault().cloned().map_or(End::Closed, End::Fault);
         }
         let now = Instant::now();
-        let wait = conn
+        let mut wait = conn
             .poll_timeout()
             .map_or(Duration::from_secs(60), |d| {
                 d.saturating_duration_since(now)
             })
             .max(Duration::from_millis(1));
+        if sync.outbox.is_some() {
+            wait = wait.min(SYNC_POLL);
+        }
         if let Err(e) = stream.set_read_timeout(Some(wait)) {
             return End::Io(std::io::Error::other(e.to_string()));
         }
-        match stream.read(&mut buf).await {
+        match stream.read(buf).await {
             Ok(0) => return End::Closed,
             Ok(n) => {
                 let data = buf.get(..n).unwrap_or_default();
@@ -276,9 +322,10 @@ async fn drive(
 fn on_event(
     ctx: &Rc<ShardCtx>,
     peer: SocketAddr,
-    conn: &Connection,
+    conn: &mut Connection,
     ev: Event,
     handshaked: &mut bool,
+    link: &mut SyncLink,
 ) {
     match ev {
         Event::Handshaked { node, sync } => {
@@ -289,6 +336,23 @@ fn on_event(
                 _ => &ctx.stats().outbound,
             };
             c.fetch_add(1, Ordering::Relaxed);
+            let key = ctx.shared.next_peer_key.fetch_add(1, Ordering::Relaxed);
+            let (tx, rx) = crossbeam_channel::unbounded();
+            if ctx
+                .shared
+                .chain
+                .sync
+                .send(SyncInput::Peer {
+                    key,
+                    height: sync.current_height,
+                    cumulative_difficulty: sync.cumulative_difficulty_u128(),
+                    outbox: tx,
+                })
+                .is_ok()
+            {
+                link.key = Some(key);
+                link.outbox = Some(rx);
+            }
             tracing::info!(
                 %peer,
                 direction = ?conn.direction(),
@@ -323,16 +387,66 @@ fn on_event(
         }
         Event::CoreSync(sync) => {
             tracing::debug!(%peer, height = sync.current_height, "timed sync");
+            if let Some(key) = link.key {
+                let _ = ctx.shared.chain.sync.send(SyncInput::State {
+                    key,
+                    height: sync.current_height,
+                    cumulative_difficulty: sync.cumulative_difficulty_u128(),
+                });
+            }
         }
         Event::Peers(p) => {
             tracing::debug!(%peer, count = p.len(), "peer list received");
             ctx.to_book(ShardMsg::Learned(p));
         }
         Event::SupportFlags(f) => tracing::debug!(%peer, flags = f, "support flags"),
-        Event::Protocol(m) => {
-            tracing::debug!(%peer, command = ?m.command(), "protocol message (not handled yet)")
-        }
+        Event::Protocol(m) => on_protocol(ctx, peer, conn, m, link),
         Event::Pong { peer_id, ok } => tracing::debug!(%peer, peer_id, ok, "pong"),
+    }
+}
+
+/// A cryptonote-protocol message: sync answers go to the sync thread, requests for our
+/// chain are served from the store, the rest (relay) is not handled yet.
+fn on_protocol(
+    ctx: &Rc<ShardCtx>,
+    peer: SocketAddr,
+    conn: &mut Connection,
+    m: Message,
+    link: &SyncLink,
+) {
+    let reader = &ctx.shared.chain.reader;
+    match m {
+        Message::ChainResponse(r) => {
+            if let Some(key) = link.key {
+                let _ = ctx.shared.chain.sync.send(SyncInput::ChainEntry(key, r));
+            }
+        }
+        Message::GetObjectsResponse(r) => {
+            if let Some(key) = link.key {
+                let _ = ctx.shared.chain.sync.send(SyncInput::Objects(key, r));
+            }
+        }
+        Message::ChainRequest(r) => match serve_chain_request(reader, &r) {
+            Some(resp) => {
+                conn.send_notification(&Message::ChainResponse(resp));
+            }
+            None => {
+                tracing::info!(%peer, "chain request with no block of ours: closing");
+                conn.close();
+            }
+        },
+        Message::GetObjectsRequest(r) => match serve_objects(reader, &r) {
+            Some(resp) => {
+                conn.send_notification(&Message::GetObjectsResponse(resp));
+            }
+            None => {
+                tracing::info!(%peer, "objects request over the limit: closing");
+                conn.close();
+            }
+        },
+        other => {
+            tracing::debug!(%peer, command = ?other.command(), "protocol message (not handled yet)")
+        }
     }
 }
 

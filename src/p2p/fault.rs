@@ -57,6 +57,14 @@ pub enum PeerFault {
     /// Nothing received for too long.
     #[error("idle for too long")]
     Idle,
+    /// The cryptonote protocol layer (sync, relay) found the peer breaking its rules.
+    #[error("{reason}")]
+    Protocol {
+        /// What it did.
+        reason: String,
+        /// The ban score the protocol layer gives it.
+        score: u32,
+    },
 }
 
 impl PeerFault {
@@ -65,6 +73,7 @@ impl PeerFault {
     /// new fault must be scored.
     pub fn score(&self) -> u32 {
         match self {
+            PeerFault::Protocol { score, .. } => *score,
             // monerod adds a failure for these.
             PeerFault::WrongNetwork
             | PeerFault::TooManyPeers(_)

@@ -61,6 +61,17 @@ impl Network {
 }
 
 impl Network {
+    /// The genesis block blob (`GENESIS_TX` and `GENESIS_NONCE` of `cryptonote_config.h`
+    /// built into a block; its id is [`Network::genesis_id`]).
+    pub fn genesis_blob(self) -> Vec<u8> {
+        let hex = match self {
+            Network::Mainnet => "010000000000000000000000000000000000000000000000000000000000000000000010270000013c01ff0001ffffffffffff03029b2e4c0281c0b02e7c53291a94d1d0cbff8883f8024f5142ee494ffbbd08807121017767aafcde9be00dcfd098715ebcf7f410daebc582fda69d24a28e9d0bc890d100",
+            Network::Testnet => "010000000000000000000000000000000000000000000000000000000000000000000011270000013c01ff0001ffffffffffff03029b2e4c0281c0b02e7c53291a94d1d0cbff8883f8024f5142ee494ffbbd08807121017767aafcde9be00dcfd098715ebcf7f410daebc582fda69d24a28e9d0bc890d100",
+            Network::Stagenet => "010000000000000000000000000000000000000000000000000000000000000000000012270000013c01ff0001ffffffffffff0302df5d56da0c7d643ddd1ce61901c7bdc5fb1738bfe39fbe69c28a3a7032729c0f2101168d0c4ca86fb55a4cf6a36d31431be1c53a3bd7411bb24e8832410289fa6f3b00",
+        };
+        hex::decode(hex).unwrap_or_default()
+    }
+
     /// The chain tip of a node that has only the genesis block, as monerod announces it
     /// (height 1, cumulative difficulty 1, major version 1).
     pub fn genesis_sync(self) -> crate::wire::messages::CoreSyncData {
@@ -95,6 +106,14 @@ const fn hex32(s: &[u8; 64]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn genesis_blobs_hash_to_the_genesis_ids() {
+        for n in [Network::Mainnet, Network::Testnet, Network::Stagenet] {
+            let b = monero_oxide::block::Block::read(&mut n.genesis_blob().as_slice()).unwrap();
+            assert_eq!(b.hash(), n.genesis_id(), "{n:?}");
+        }
+    }
 
     #[test]
     fn ids_match_the_captured_regtest_handshake() {

@@ -15,7 +15,7 @@ use crate::records::{
 };
 use crate::schema::{self, height_key, pre_rct_key, tx_key};
 use crate::types::{
-    AltBlock, Hash, KeyImage, OutputRecord, ReadView, StoredBlock, StoredTx, TxLocation,
+    AltBlock, BlockMeta, Hash, KeyImage, OutputRecord, ReadView, StoredBlock, StoredTx, TxLocation,
 };
 
 /// Reads the chain from any thread.
@@ -198,6 +198,35 @@ impl ChainReader {
             let h = d.u64()?;
             d.finish()?;
             Ok(h)
+        })
+    }
+
+    /// Block metadata by height, without the blobs (difficulty, weight and timestamp
+    /// windows read this).
+    pub fn metas(&self, heights: &[u64]) -> Result<Vec<Option<BlockMeta>>> {
+        let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
+        self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.0))
+    }
+
+    /// How many pre-RingCT outputs of `amount` the chain has (the next index of that
+    /// amount): one reverse seek.
+    pub fn pre_rct_output_count(&self, amount: u64) -> Result<u64> {
+        let handle = self.db.cf(schema::OUTPUTS_PRE_RCT)?;
+        self.with_snapshot(|db, _ro| {
+            let mut it = db.raw_iterator_cf(handle);
+            it.seek_for_prev(pre_rct_key(amount, u64::MAX));
+            let Some(k) = it.key() else {
+                it.status()?;
+                return Ok(0);
+            };
+            match (k.get(..8), k.get(8..16)) {
+                (Some(a), Some(i)) if a == amount.to_be_bytes() => {
+                    let mut idx = [0u8; 8];
+                    idx.copy_from_slice(i);
+                    Ok(u64::from_be_bytes(idx) + 1)
+                }
+                _ => Ok(0),
+            }
         })
     }
 

@@ -1,0 +1,402 @@
+//! The node's chain: the store, the verification pool and the sync driver.
+//!
+//! One `xmrd-sync` thread owns the [`Syncer`], the store's committer handle (the single
+//! committer is the store's own thread; this is its only client), the metadata window and
+//! the verification pool. Peer tasks on the shards send it [`SyncInput`]s over a crossbeam
+//! channel and receive [`PeerCmd`]s on their own outbox, which they drain every
+//! [`SYNC_POLL`]. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
+//! read side and never waits for this thread.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use xmrd_storage::{ChainReader, ChainStore, CommitHandle, StoreConfig};
+
+use crate::chain::{block_write, MetaWindow, StoreChain};
+use crate::consensus::pow::RandomXHasher;
+use crate::consensus::ConsensusNet;
+use crate::sync::{Action, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
+use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
+use crate::wire::epee::{Hashes, U64s};
+use crate::wire::messages::{
+    BlockCompleteEntry, BlockTxs, ChainRequest, ChainResponse, GetObjectsRequest,
+    GetObjectsResponse, Message,
+};
+
+/// How often a syncing peer task drains its outbox (the longest a request waits to go out).
+pub const SYNC_POLL: Duration = Duration::from_millis(20);
+/// How many ids a chain entry we serve carries (`BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT`).
+pub const BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT: u64 = 10_000;
+/// Most blocks a peer may ask in one 2003 (`CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT`).
+pub const CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT: usize = 500;
+/// How many downloaded blocks one verification span takes at most.
+pub const VERIFY_SPAN_BLOCKS: usize = 2 * MAX_BLOCKS_PER_REQUEST;
+/// How often progress is logged while behind.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What a peer task tells the sync thread.
+#[derive(Debug)]
+pub enum SyncInput {
+    /// A peer handshaked: its chain, and where to send it commands.
+    Peer {
+        /// The peer.
+        key: PeerKey,
+        /// Its chain height.
+        height: u64,
+        /// Its cumulative difficulty.
+        cumulative_difficulty: u128,
+        /// Its outbox.
+        outbox: Sender<PeerCmd>,
+    },
+    /// A timed sync told us its chain.
+    State {
+        /// The peer.
+        key: PeerKey,
+        /// Its chain height.
+        height: u64,
+        /// Its cumulative difficulty.
+        cumulative_difficulty: u128,
+    },
+    /// A 2007 from the peer.
+    ChainEntry(PeerKey, ChainResponse),
+    /// A 2004 from the peer.
+    Objects(PeerKey, GetObjectsResponse),
+    /// The peer's connection ended.
+    Gone(PeerKey),
+}
+
+/// What the sync thread tells a peer task.
+#[derive(Debug)]
+pub enum PeerCmd {
+    /// Send this message.
+    Send(Message),
+    /// Drop the connection for this fault.
+    Drop(SyncFault),
+}
+
+/// The node's chain handles.
+pub struct NodeChain {
+    /// Reads the store from any thread.
+    pub reader: ChainReader,
+    /// Where peer tasks send sync input.
+    pub sync: Sender<SyncInput>,
+    /// The consensus network.
+    pub net: ConsensusNet,
+}
+
+impl std::fmt::Debug for NodeChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeChain").field("net", &self.net).finish()
+    }
+}
+
+/// Opens the store under `data_dir` (adding the genesis block to an empty one), and starts
+/// the sync thread.
+pub fn start(
+    data_dir: &std::path::Path,
+    net: ConsensusNet,
+    genesis_blob: &[u8],
+    randomx: crate::consensus::pow::RandomXMode,
+    verify_threads: usize,
+    max_buffer_bytes: usize,
+) -> anyhow::Result<NodeChain> {
+    let store = ChainStore::open(&xmrd_storage::chain_path(data_dir), &StoreConfig::default())?;
+    let reader = store.reader();
+    let committer = store.committer();
+    let pool = Arc::new(VerifyPool::new(
+        verify_threads,
+        Arc::new(RandomXHasher::new(randomx)),
+    )?);
+    if reader.view().block_count == 0 {
+        let empty = StoreChain::new(net, reader.clone(), Arc::new(MetaWindow::default()));
+        let v = pool
+            .verify_span_blocking(
+                &empty,
+                vec![SpanBlock {
+                    block: genesis_blob.to_vec(),
+                    txs: Vec::new(),
+                }],
+                BlockChecks::now(),
+            )
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("no verdict for the genesis block"))??;
+        committer.push_block(block_write(&v, net))?;
+        tracing::info!(id = %hex::encode(v.effects.hash), "chain store initialised with the genesis block");
+    }
+    let window = MetaWindow::load(&reader)?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let r2 = reader.clone();
+    std::thread::Builder::new()
+        .name("xmrd-sync".into())
+        .spawn(move || {
+            let _store = store; // keeps the committer thread alive
+            sync_loop(rx, r2, committer, pool, window, net, max_buffer_bytes)
+        })?;
+    Ok(NodeChain {
+        reader,
+        sync: tx,
+        net,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sync_loop(
+    rx: Receiver<SyncInput>,
+    reader: ChainReader,
+    committer: CommitHandle,
+    pool: Arc<VerifyPool>,
+    window: MetaWindow,
+    net: ConsensusNet,
+    max_buffer_bytes: usize,
+) {
+    let view = reader.view();
+    let mut syncer = Syncer::new(
+        view.block_count,
+        view.cumulative_difficulty,
+        max_buffer_bytes,
+    );
+    let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
+    let mut window = Arc::new(window);
+    let mut progress = Progress::new(view.block_count);
+    let hash_at = |reader: &ChainReader, h: u64| -> Option<[u8; 32]> {
+        reader
+            .block_hashes(&[h])
+            .ok()
+            .and_then(|v| v.into_iter().next().flatten())
+    };
+    loop {
+        // Inputs: wait a little when idle.
+        let first = rx.recv_timeout(Duration::from_millis(50));
+        let inputs: Vec<SyncInput> = match first {
+            Ok(i) => std::iter::once(i).chain(rx.try_iter()).collect(),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Vec::new(),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut drops: Vec<(PeerKey, SyncFault)> = Vec::new();
+        for input in inputs {
+            match input {
+                SyncInput::Peer {
+                    key,
+                    height,
+                    cumulative_difficulty,
+                    outbox,
+                } => {
+                    outboxes.insert(key, outbox);
+                    syncer.on_peer_state(key, height, cumulative_difficulty);
+                }
+                SyncInput::State {
+                    key,
+                    height,
+                    cumulative_difficulty,
+                } => syncer.on_peer_state(key, height, cumulative_difficulty),
+                SyncInput::ChainEntry(key, r) => {
+                    if let Err(f) = syncer.on_chain_entry(key, &r, |h| hash_at(&reader, h)) {
+                        drops.push((key, f));
+                    }
+                }
+                SyncInput::Objects(key, r) => {
+                    if let Err(f) = syncer.on_objects(key, &r) {
+                        drops.push((key, f));
+                    }
+                }
+                SyncInput::Gone(key) => {
+                    outboxes.remove(&key);
+                    syncer.on_peer_gone(key);
+                }
+            }
+        }
+        // Verify and commit what is ready.
+        let ready = syncer.take_ready(VERIFY_SPAN_BLOCKS);
+        if !ready.is_empty() {
+            let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
+            let first_height = ready.first().map_or(0, |d| d.height);
+            let base = StoreChain::new(net, reader.clone(), Arc::clone(&window));
+            let verdict = pool.verify_span_blocking(
+                &base,
+                ready.into_iter().map(|d| d.block).collect(),
+                BlockChecks::now(),
+            );
+            let mut writes = Vec::new();
+            let mut failed = None;
+            for (i, v) in verdict.into_iter().enumerate() {
+                match v {
+                    Ok(v) => writes.push(block_write(&v, net)),
+                    Err(e) => {
+                        failed = Some((i, e));
+                        break;
+                    }
+                }
+            }
+            let committed = writes.len();
+            if !writes.is_empty() {
+                let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
+                match committer.push_blocks(writes) {
+                    Ok(view) => {
+                        let w = Arc::make_mut(&mut window);
+                        for m in metas {
+                            w.push(m);
+                        }
+                        syncer.on_chain(view.block_count, view.cumulative_difficulty);
+                        progress.committed(committed as u64, view.block_count, syncer.target());
+                    }
+                    Err(e) => {
+                        tracing::error!("commit failed: {e}");
+                        syncer.requeue_from(first_height);
+                    }
+                }
+            }
+            if let Some((i, e)) = failed {
+                let height = first_height + i as u64;
+                tracing::warn!(height, "block refused: {e}");
+                syncer.requeue_from(height);
+                if let Some(k) = from.get(i) {
+                    drops.push((*k, SyncFault::InvalidBlock(e.to_string())));
+                }
+            }
+        }
+        for (k, f) in drops {
+            syncer.on_peer_gone(k);
+            if let Some(o) = outboxes.remove(&k) {
+                let _ = o.send(PeerCmd::Drop(f));
+            }
+        }
+        for a in syncer.poll(Instant::now(), |h| hash_at(&reader, h)) {
+            match a {
+                Action::Send(k, m) => {
+                    if let Some(o) = outboxes.get(&k) {
+                        let _ = o.send(PeerCmd::Send(m));
+                    }
+                }
+                Action::Drop(k, f) => {
+                    if let Some(o) = outboxes.remove(&k) {
+                        let _ = o.send(PeerCmd::Drop(f));
+                    }
+                }
+            }
+        }
+        progress.maybe_log(syncer.height(), syncer.target());
+    }
+}
+
+/// Height / target, blocks per second and ETA in the log.
+struct Progress {
+    start: Instant,
+    start_height: u64,
+    last_log: Instant,
+}
+
+impl Progress {
+    fn new(height: u64) -> Self {
+        let now = Instant::now();
+        Progress {
+            start: now,
+            start_height: height,
+            last_log: now,
+        }
+    }
+
+    fn committed(&mut self, n: u64, height: u64, target: u64) {
+        tracing::debug!(blocks = n, height, target, "committed");
+    }
+
+    fn maybe_log(&mut self, height: u64, target: u64) {
+        if self.last_log.elapsed() < PROGRESS_INTERVAL || height >= target {
+            return;
+        }
+        self.last_log = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64().max(0.001);
+        let rate = (height.saturating_sub(self.start_height)) as f64 / secs;
+        let eta = if rate > 0.0 {
+            format!("{:.0} s", (target - height) as f64 / rate)
+        } else {
+            "unknown".into()
+        };
+        tracing::info!(
+            "sync: height {height} / {target} ({:.1}%), {rate:.1} blocks/s, ETA {eta}",
+            100.0 * height as f64 / target.max(1) as f64
+        );
+    }
+}
+
+/// Answers a 2006 from the store (`find_blockchain_supplement`): ids from the first block
+/// of the request we have, up to 10,000, with weights. `None` when none is ours (monerod
+/// drops such a peer).
+pub fn serve_chain_request(reader: &ChainReader, r: &ChainRequest) -> Option<ChainResponse> {
+    let asked: Vec<[u8; 32]> = r.block_ids.iter().collect();
+    let heights = reader.block_heights(&asked).ok()?;
+    let start = heights.into_iter().flatten().next()?;
+    let view = reader.view();
+    let end = view
+        .block_count
+        .min(start.saturating_add(BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT));
+    let hs: Vec<u64> = (start..end).collect();
+    let ids: Vec<[u8; 32]> = reader
+        .block_hashes(&hs)
+        .ok()?
+        .into_iter()
+        .collect::<Option<_>>()?;
+    let weights: Vec<u64> = reader
+        .metas(&hs)
+        .ok()?
+        .into_iter()
+        .map(|m| m.map(|m| m.weight))
+        .collect::<Option<_>>()?;
+    #[allow(clippy::cast_possible_truncation)] // splitting the u128 into its two halves
+    let (low, high) = (
+        view.cumulative_difficulty as u64,
+        (view.cumulative_difficulty >> 64) as u64,
+    );
+    Some(ChainResponse {
+        cumulative_difficulty: low,
+        cumulative_difficulty_top64: high,
+        m_block_ids: Hashes::from_items(ids.iter()),
+        m_block_weights: U64s::from_items(weights.iter()),
+        start_height: start,
+        total_height: view.block_count,
+        ..Default::default()
+    })
+}
+
+/// Answers a 2003 from the store: the blocks we have with their full transactions, the
+/// rest as missed ids. `None` for a request over the count limit (monerod drops it).
+pub fn serve_objects(reader: &ChainReader, r: &GetObjectsRequest) -> Option<GetObjectsResponse> {
+    if r.blocks.len() > CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT {
+        return None;
+    }
+    let asked: Vec<[u8; 32]> = r.blocks.iter().collect();
+    let heights = reader.block_heights(&asked).ok()?;
+    let mut blocks = Vec::new();
+    let mut missed = Vec::new();
+    for (id, h) in asked.iter().zip(heights) {
+        let Some(h) = h else {
+            missed.push(*id);
+            continue;
+        };
+        let Some(b) = reader.blocks(&[h]).ok()?.into_iter().next().flatten() else {
+            missed.push(*id);
+            continue;
+        };
+        let txs = reader.block_txs(h, b.tx_count).ok()?;
+        // Skip the miner transaction (index 0): it is inside the block blob.
+        let mut full = Vec::new();
+        for t in txs.into_iter().skip(1) {
+            let t = t?;
+            let mut blob = t.pruned;
+            blob.extend_from_slice(t.prunable.as_deref().unwrap_or_default());
+            full.push(bytes::Bytes::from(blob));
+        }
+        blocks.push(BlockCompleteEntry {
+            block: bytes::Bytes::from(b.blob),
+            txs: BlockTxs::Full(full),
+            ..Default::default()
+        });
+    }
+    Some(GetObjectsResponse {
+        blocks,
+        current_blockchain_height: reader.view().block_count,
+        missed_ids: Hashes::from_items(missed.iter()),
+        ..Default::default()
+    })
+}

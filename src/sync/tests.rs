@@ -1,0 +1,230 @@
+//! The sync state machine over a fake peer built from the real regtest chain.
+
+#![allow(clippy::cast_possible_truncation)] // test heights are small
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::wire::messages::{BlockCompleteEntry, BlockTxs};
+
+fn ids(n: usize) -> Vec<[u8; 32]> {
+    (0..n)
+        .map(|i| {
+            let mut h = [0u8; 32];
+            h[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            h
+        })
+        .collect()
+}
+
+fn entry(start: u64, ids: &[[u8; 32]], total: u64) -> ChainResponse {
+    ChainResponse {
+        cumulative_difficulty: total,
+        start_height: start,
+        total_height: total,
+        m_block_ids: Hashes::from_items(ids.iter()),
+        ..Default::default()
+    }
+}
+
+fn sent_chain_request(a: &[Action]) -> Option<PeerKey> {
+    a.iter().find_map(|x| match x {
+        Action::Send(k, Message::ChainRequest(_)) => Some(*k),
+        _ => None,
+    })
+}
+
+#[test]
+fn asks_the_best_peer_for_the_chain_then_spans_from_everyone() {
+    let chain = ids(1000);
+    let ours = |h: u64| (h < 10).then(|| chain[h as usize]);
+    let mut s = Syncer::new(10, 10, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(1, 500, 500);
+    s.on_peer_state(2, 1000, 1000);
+    let now = Instant::now();
+    let a = s.poll(now, ours);
+    assert_eq!(sent_chain_request(&a), Some(2));
+    // A second poll does not ask again while one is out.
+    assert_eq!(sent_chain_request(&s.poll(now, ours)), None);
+    s.on_chain_entry(2, &entry(9, &chain[9..1000], 1000), ours)
+        .unwrap();
+    let a = s.poll(now, ours);
+    let asks: Vec<(PeerKey, usize)> = a
+        .iter()
+        .filter_map(|x| match x {
+            Action::Send(k, Message::GetObjectsRequest(r)) => Some((*k, r.blocks.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asks.len(), 2, "{a:?}");
+    assert!(asks.iter().all(|(_, n)| *n == MAX_BLOCKS_PER_REQUEST));
+}
+
+#[test]
+fn chain_entry_rules() {
+    let chain = ids(100);
+    let ours = |h: u64| (h < 50).then(|| chain[h as usize]);
+    let mut s = Syncer::new(50, 50, DEFAULT_MAX_BUFFER_BYTES);
+    // Unrequested.
+    s.on_peer_state(1, 100, 100);
+    assert_eq!(
+        s.on_chain_entry(1, &entry(49, &chain[49..], 100), ours),
+        Err(SyncFault::Unrequested("chain entry"))
+    );
+    let ask = |s: &mut Syncer| {
+        let a = s.poll(Instant::now(), ours);
+        assert_eq!(sent_chain_request(&a), Some(1));
+    };
+    ask(&mut s);
+    // First id not ours.
+    assert_eq!(
+        s.on_chain_entry(1, &entry(49, &chain[0..51], 100), ours),
+        Err(SyncFault::UnknownFirstBlock)
+    );
+    ask(&mut s);
+    // Heights that do not add up.
+    assert!(matches!(
+        s.on_chain_entry(1, &entry(49, &chain[49..], 60), ours),
+        Err(SyncFault::BadChainEntry(_))
+    ));
+    ask(&mut s);
+    // Starting past what we have.
+    assert!(matches!(
+        s.on_chain_entry(1, &entry(50, &chain[50..], 100), ours),
+        Err(SyncFault::BadChainEntry(_))
+    ));
+    ask(&mut s);
+    let mut dup = chain[49..].to_vec();
+    dup[3] = dup[2];
+    assert!(matches!(
+        s.on_chain_entry(1, &entry(49, &dup, 100), ours),
+        Err(SyncFault::BadChainEntry(_))
+    ));
+    ask(&mut s);
+    assert_eq!(
+        s.on_chain_entry(1, &entry(49, &chain[49..], 100), ours),
+        Ok(())
+    );
+}
+
+#[test]
+fn stalled_peer_loses_its_span() {
+    let chain = ids(300);
+    let ours = |h: u64| (h < 1).then(|| chain[h as usize]);
+    let mut s = Syncer::new(1, 1, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(1, 300, 300);
+    let t0 = Instant::now();
+    s.poll(t0, ours);
+    s.on_chain_entry(1, &entry(0, &chain, 300), ours).unwrap();
+    let a = s.poll(t0, ours);
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Send(1, Message::GetObjectsRequest(_)))));
+    let a = s.poll(t0 + REQUEST_TIMEOUT + Duration::from_secs(1), ours);
+    assert!(a.contains(&Action::Drop(1, SyncFault::Stalled)));
+    // A new peer gets the span back.
+    s.on_peer_state(2, 300, 300);
+    let a = s.poll(t0 + REQUEST_TIMEOUT * 2, ours);
+    assert!(a.iter().any(|x| matches!(x, Action::Send(2, _))), "{a:?}");
+}
+
+/// Objects responses from the real regtest chain: exactly what was asked is accepted;
+/// a block that was not asked, a missing transaction and an unrequested response are not.
+#[test]
+fn objects_rules_on_real_blocks() {
+    let Some(dir) = crate::testdata::shared_subdir("realpeer/chains") else {
+        return;
+    };
+    let pk = crate::chainfile::read_all(
+        std::fs::File::open(dir.join("regtest-700b-2500tx.raw")).unwrap(),
+    )
+    .unwrap();
+    let chain: Vec<[u8; 32]> = pk
+        .iter()
+        .map(|p| {
+            monero_oxide::block::Block::read(&mut p.block.as_slice())
+                .unwrap()
+                .hash()
+        })
+        .collect();
+    let ours = |h: u64| (h < 500).then(|| chain[h as usize]);
+    let mut s = Syncer::new(500, 500, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(7, 700, 700);
+    s.poll(Instant::now(), ours);
+    s.on_chain_entry(7, &entry(499, &chain[499..], 700), ours)
+        .unwrap();
+    let a = s.poll(Instant::now(), ours);
+    let asked: Vec<[u8; 32]> = a
+        .iter()
+        .find_map(|x| match x {
+            Action::Send(7, Message::GetObjectsRequest(r)) => Some(r.blocks.iter().collect()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(asked[0], chain[500]);
+    let resp = |range: std::ops::Range<usize>| GetObjectsResponse {
+        blocks: pk[range]
+            .iter()
+            .map(|p| BlockCompleteEntry {
+                block: Bytes::from(p.block.clone()),
+                txs: BlockTxs::Full(p.txs.iter().map(|t| Bytes::from(t.clone())).collect()),
+                ..Default::default()
+            })
+            .collect(),
+        current_blockchain_height: 700,
+        ..Default::default()
+    };
+    // Shifted by one: a block that was not asked for.
+    let mut bad = resp(501..601);
+    assert!(matches!(
+        s.on_objects(7, &bad),
+        Err(SyncFault::BadObjects(_))
+    ));
+    // Not waiting any more: unrequested.
+    assert_eq!(
+        s.on_objects(7, &resp(500..600)),
+        Err(SyncFault::Unrequested("objects"))
+    );
+    // Ask again; a block with a transaction missing.
+    s.poll(Instant::now(), ours);
+    bad = resp(500..600);
+    let with_txs = bad
+        .blocks
+        .iter()
+        .position(|b| matches!(&b.txs, BlockTxs::Full(v) if !v.is_empty()))
+        .unwrap();
+    if let BlockTxs::Full(v) = &mut bad.blocks[with_txs].txs {
+        v.pop();
+    }
+    assert!(matches!(
+        s.on_objects(7, &bad),
+        Err(SyncFault::BadObjects(_))
+    ));
+    s.poll(Instant::now(), ours);
+    s.on_objects(7, &resp(500..600)).unwrap();
+    let ready = s.take_ready(1000);
+    assert_eq!(ready.len(), 100);
+    assert_eq!(ready[0].height, 500);
+    assert_eq!(s.buffer_bytes(), 0);
+}
+
+#[test]
+fn buffer_bound_holds_back_requests() {
+    let chain = ids(1000);
+    let ours = |h: u64| (h < 1).then(|| chain[h as usize]);
+    // Room for about one request's estimate.
+    let mut s = Syncer::new(1, 1, ESTIMATED_BLOCK_BYTES * MAX_BLOCKS_PER_REQUEST);
+    for k in 1..=4 {
+        s.on_peer_state(k, 1000, 1000);
+    }
+    s.poll(Instant::now(), ours);
+    let asker = s.chain_request.unwrap();
+    s.on_chain_entry(asker, &entry(0, &chain, 1000), ours)
+        .unwrap();
+    let a = s.poll(Instant::now(), ours);
+    let n = a
+        .iter()
+        .filter(|x| matches!(x, Action::Send(_, Message::GetObjectsRequest(_))))
+        .count();
+    assert_eq!(n, 1, "{a:?}");
+}
