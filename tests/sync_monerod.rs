@@ -232,3 +232,111 @@ fn xmrd_syncs_from_monerod_and_a_fresh_monerod_syncs_from_xmrd() {
     assert_eq!(b_top, top);
     drop(xmrd);
 }
+
+/// (d) xmrd killed with SIGKILL at random points of a sync, 10 times, keeps every block it
+/// had committed (its store's height never goes back) and resumes to monerod's top.
+#[test]
+fn sync_survives_sigkill_and_resumes_to_the_same_top() {
+    const P2P: u16 = 48330;
+    const RPC: u16 = 48331;
+    const DEAD_K: u16 = 48332;
+    const XP: u16 = 48333;
+    let Some(rp) = realpeer() else { return };
+    let work = std::env::temp_dir().join(format!("xmrd-sync-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let _cleanup = Dir(work.clone());
+    let chain = work.join("chain");
+    assert!(Command::new(rp.join("import-chain.sh"))
+        .arg(rp.join("chains/regtest-700b-2500tx.lmdb.xz"))
+        .arg(&chain)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let envs = [
+        ("A_P2P".to_string(), P2P.to_string()),
+        ("A_RPC".to_string(), RPC.to_string()),
+        ("DEAD_PORT".to_string(), DEAD_K.to_string()),
+    ];
+    let out = Command::new(rp.join("serve-monerod.sh"))
+        .arg("start")
+        .arg(&chain)
+        .arg(work.join("serve"))
+        .envs(envs.clone())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    struct Stop(PathBuf, PathBuf, [(String, String); 3]);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0.join("serve-monerod.sh"))
+                .arg("stop")
+                .arg(self.1.join("serve"))
+                .envs(self.2.clone())
+                .status();
+        }
+    }
+    let _a = Stop(rp.clone(), work.clone(), envs);
+    let info = rpc(RPC, "get_info", json!({})).unwrap();
+    let height = info["height"].as_u64().unwrap();
+    let top = info["top_block_hash"].as_str().unwrap().to_string();
+
+    let data = work.join("xmrd");
+    let spawn = |i: usize| {
+        let log = std::fs::File::create(work.join(format!("xmrd-{i}.log"))).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_xmrd"))
+            .args([
+                "--regtest",
+                "--fixed-difficulty",
+                "1",
+                "--p2p-bind-ip",
+                "127.0.0.1",
+            ])
+            .args(["--p2p-bind-port", &XP.to_string(), "--shards", "2"])
+            .args(["--add-exclusive-node", &format!("127.0.0.1:{P2P}")])
+            .arg("--data-dir")
+            .arg(&data)
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let seed = std::process::id() as u64;
+    let mut last = 0u64;
+    let mut kills = 0;
+    for i in 0..10 {
+        let mut child = spawn(i);
+        // A pseudo-random point between 1.5 and 5 s into this run.
+        let ms = 1500
+            + (seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(i as u64 * 1442695040888963407)
+                >> 33)
+                % 3500;
+        std::thread::sleep(Duration::from_millis(ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        let (h, _) = store_top(&data).expect("store opens after SIGKILL");
+        assert!(
+            h >= last,
+            "height went back from {last} to {h} after kill {i}"
+        );
+        eprintln!("kill {i} after {ms} ms: store at height {h}");
+        last = h;
+        if h >= height {
+            break;
+        }
+    }
+    assert!(kills >= 1);
+    let _x = Proc(spawn(99));
+    let synced = wait_for("xmrd to resume to the top", 600, || {
+        store_top(&data).filter(|(h, _)| *h >= height)
+    });
+    assert_eq!(synced, (height, top));
+}

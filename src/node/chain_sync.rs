@@ -250,7 +250,7 @@ fn sync_loop(
             if let Some((i, e)) = failed {
                 let height = first_height + i as u64;
                 tracing::warn!(height, "block refused: {e}");
-                syncer.requeue_from(height);
+                syncer.on_invalid_block(height);
                 if let Some(k) = from.get(i) {
                     drops.push((*k, SyncFault::InvalidBlock(e.to_string())));
                 }

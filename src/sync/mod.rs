@@ -36,6 +36,10 @@ pub const DEFAULT_MAX_BUFFER_BYTES: usize = 100 * 1024 * 1024;
 /// A request unanswered this long loses its span and its peer (monerod's
 /// `NON_RESPONSIVE_PEER_KICK_TIME`, 20 s).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Most ids of blocks that failed verification kept to refuse chains that name them
+/// (monerod keeps `m_invalid_blocks` the same way and drops a peer whose chain entry names
+/// one).
+pub const MAX_INVALID_BLOCKS: usize = 1024;
 /// Bytes assumed per block before its size is known, to keep the buffer bound while
 /// requests are in flight.
 const ESTIMATED_BLOCK_BYTES: usize = 16 * 1024;
@@ -71,6 +75,25 @@ struct Peer {
     height: u64,
     cumulative_difficulty: u128,
     waiting: Waiting,
+    /// Its last chain entry: (height of the first id, ids). A peer is only asked for blocks
+    /// its own entry names, as monerod asks each peer from its `m_needed_objects`.
+    entry: Option<(u64, Vec<[u8; 32]>)>,
+}
+
+impl Peer {
+    fn id_at(&self, h: u64) -> Option<[u8; 32]> {
+        let (start, ids) = self.entry.as_ref()?;
+        usize::try_from(h.checked_sub(*start)?)
+            .ok()
+            .and_then(|i| ids.get(i))
+            .copied()
+    }
+
+    fn entry_end(&self) -> u64 {
+        self.entry
+            .as_ref()
+            .map_or(0, |(s, ids)| s + ids.len() as u64)
+    }
 }
 
 /// A verified-ready block with who sent it.
@@ -98,8 +121,10 @@ pub struct Syncer {
     buffer: BTreeMap<u64, Downloaded>,
     buffer_bytes: usize,
     max_buffer_bytes: usize,
-    /// A chain request is out (only one at a time).
-    chain_request: Option<PeerKey>,
+    /// Cumulative difficulty of the peer whose entry the plan follows.
+    plan_difficulty: u128,
+    /// Blocks that failed verification (bounded by [`MAX_INVALID_BLOCKS`]).
+    invalid: std::collections::HashSet<[u8; 32]>,
 }
 
 fn block_len(b: &SpanBlock) -> usize {
@@ -118,7 +143,8 @@ impl Syncer {
             buffer: BTreeMap::new(),
             buffer_bytes: 0,
             max_buffer_bytes,
-            chain_request: None,
+            plan_difficulty: 0,
+            invalid: std::collections::HashSet::new(),
         }
     }
 
@@ -155,6 +181,7 @@ impl Syncer {
             height: 0,
             cumulative_difficulty: 0,
             waiting: Waiting::Nothing,
+            entry: None,
         });
         p.height = height;
         p.cumulative_difficulty = cumulative_difficulty;
@@ -164,9 +191,6 @@ impl Syncer {
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
         self.peers.remove(&peer);
         self.inflight.retain(|_, p| *p != peer);
-        if self.chain_request == Some(peer) {
-            self.chain_request = None;
-        }
     }
 
     /// Our chain moved (blocks committed, by sync or otherwise).
@@ -215,31 +239,32 @@ impl Syncer {
             self.on_peer_gone(k);
             actions.push(Action::Drop(k, SyncFault::Stalled));
         }
-        // Need a (new) plan: we are behind and nothing is planned beyond what we have.
-        let planned_to = self.plan.keys().next_back().map_or(self.height, |h| h + 1);
-        if self.chain_request.is_none() && self.behind() {
-            let best = self
-                .peers
-                .iter()
-                .filter(|(_, p)| matches!(p.waiting, Waiting::Nothing))
-                .filter(|(_, p)| p.height > planned_to)
-                .max_by_key(|(_, p)| p.cumulative_difficulty)
-                .map(|(k, _)| *k);
-            if let Some(k) = best {
-                if self.plan.is_empty()
-                    || planned_to < self.peers.get(&k).map_or(0, |p| p.height)
-                        && self.plan_nearly_done()
-                {
-                    let m = self.chain_request(&hash_at);
-                    if let Some(p) = self.peers.get_mut(&k) {
-                        p.waiting = Waiting::Chain {
-                            since: now,
-                            expect_height: self.height,
-                        };
-                    }
-                    self.chain_request = Some(k);
-                    actions.push(Action::Send(k, m));
+        // Chain entries: every idle peer ahead of us whose entry is missing or nearly used
+        // up tells us its chain (one 2006 each; the best one becomes the plan).
+        let ours = self.cumulative_difficulty;
+        let height = self.height;
+        let wanting: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.waiting, Waiting::Nothing))
+            .filter(|(_, p)| p.cumulative_difficulty > ours && p.height > height)
+            .filter(|(_, p)| {
+                let end = p.entry_end();
+                p.entry.is_none()
+                    || (p.height > end && end <= height + 2 * MAX_BLOCKS_PER_REQUEST as u64)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        if !wanting.is_empty() {
+            let m = self.chain_request(&hash_at);
+            for k in wanting {
+                if let Some(p) = self.peers.get_mut(&k) {
+                    p.waiting = Waiting::Chain {
+                        since: now,
+                        expect_height: height,
+                    };
                 }
+                actions.push(Action::Send(k, m.clone()));
             }
         }
         // Spans to idle peers, lowest heights first, within the buffer bound.
@@ -255,14 +280,17 @@ impl Syncer {
             if self.buffer_bytes + reserved >= self.max_buffer_bytes {
                 break;
             }
-            let peer_height = self.peers.get(&k).map_or(0, |p| p.height);
+            let Some(peer) = self.peers.get(&k) else {
+                continue;
+            };
             let mut ids = Vec::new();
             let mut start = None;
             for (h, id) in self.plan.range(self.height..) {
-                if *h >= peer_height || ids.len() >= MAX_BLOCKS_PER_REQUEST {
+                if ids.len() >= MAX_BLOCKS_PER_REQUEST {
                     break;
                 }
-                let free = !self.inflight.contains_key(h) && !self.buffer.contains_key(h);
+                let has = peer.id_at(*h) == Some(*id);
+                let free = has && !self.inflight.contains_key(h) && !self.buffer.contains_key(h);
                 match start {
                     None if free => {
                         start = Some(*h);
@@ -297,16 +325,6 @@ impl Syncer {
         actions
     }
 
-    fn plan_nearly_done(&self) -> bool {
-        // Ask for the next chain entry once less than two requests' worth is left unasked.
-        let unasked = self
-            .plan
-            .range(self.height..)
-            .filter(|(h, _)| !self.inflight.contains_key(h) && !self.buffer.contains_key(h))
-            .count();
-        unasked < 2 * MAX_BLOCKS_PER_REQUEST
-    }
-
     /// A chain entry (2007) arrived.
     pub fn on_chain_entry(
         &mut self,
@@ -321,15 +339,26 @@ impl Syncer {
             return Err(SyncFault::Unrequested("chain entry"));
         };
         p.waiting = Waiting::Nothing;
-        self.chain_request = None;
         let e = validate::check_chain_entry(r, expect_height, &hash_at)?;
-        if e.total_height > p.height {
-            p.height = e.total_height;
+        if e.ids.iter().any(|id| self.invalid.contains(id)) {
+            return Err(SyncFault::BadChainEntry(
+                "names a block known to be invalid",
+            ));
         }
+        // The entry's own claim replaces the handshake's: a peer whose entry ends where its
+        // chain ends is not asked again until a timed sync says it has grown.
+        p.height = e.total_height;
         if e.cumulative_difficulty > p.cumulative_difficulty {
             p.cumulative_difficulty = e.cumulative_difficulty;
         }
-        // The first id is ours; the rest are the plan (replacing any stale plan above).
+        let difficulty = p.cumulative_difficulty;
+        p.entry = Some((e.start_height, e.ids.clone()));
+        // The best chain we know of is the plan; a worse peer's entry only says which of
+        // the planned blocks it can serve.
+        if difficulty < self.plan_difficulty && !self.plan.is_empty() {
+            return Ok(());
+        }
+        self.plan_difficulty = difficulty;
         for (i, id) in e.ids.iter().enumerate().skip(1) {
             let h = e.start_height + i as u64;
             if h >= self.height && hash_at(h) != Some(*id) {
@@ -399,6 +428,29 @@ impl Syncer {
             h += 1;
         }
         out
+    }
+
+    /// The block at `height` failed verification: forget it and everything planned above
+    /// it, since the chain entry that named it came from a peer that may have lied; the next
+    /// [`Syncer::poll`] asks a remaining peer for the chain again.
+    pub fn on_invalid_block(&mut self, height: u64) {
+        if let Some(id) = self.plan.get(&height) {
+            if self.invalid.len() >= MAX_INVALID_BLOCKS {
+                self.invalid.clear();
+            }
+            self.invalid.insert(*id);
+        }
+        self.requeue_from(height);
+        let _ = self.plan.split_off(&height);
+        self.plan_difficulty = 0;
+        self.inflight.retain(|h, _| *h < height);
+        // Every entry that vouched for it is cut there, so peers are asked again.
+        for p in self.peers.values_mut() {
+            if let Some((start, ids)) = &mut p.entry {
+                let keep = usize::try_from(height.saturating_sub(*start)).unwrap_or(usize::MAX);
+                ids.truncate(keep);
+            }
+        }
     }
 
     /// Blocks from `height` on failed or were not committed: forget them so they are asked

@@ -43,10 +43,16 @@ fn asks_the_best_peer_for_the_chain_then_spans_from_everyone() {
     s.on_peer_state(2, 1000, 1000);
     let now = Instant::now();
     let a = s.poll(now, ours);
-    assert_eq!(sent_chain_request(&a), Some(2));
-    // A second poll does not ask again while one is out.
+    // Each peer ahead of us is asked for its chain, once.
+    let asked = a
+        .iter()
+        .filter(|x| matches!(x, Action::Send(_, Message::ChainRequest(_))))
+        .count();
+    assert_eq!(asked, 2);
     assert_eq!(sent_chain_request(&s.poll(now, ours)), None);
     s.on_chain_entry(2, &entry(9, &chain[9..1000], 1000), ours)
+        .unwrap();
+    s.on_chain_entry(1, &entry(9, &chain[9..500], 500), ours)
         .unwrap();
     let a = s.poll(now, ours);
     let asks: Vec<(PeerKey, usize)> = a
@@ -208,6 +214,43 @@ fn objects_rules_on_real_blocks() {
     assert_eq!(s.buffer_bytes(), 0);
 }
 
+/// A peer is only asked for blocks its own chain entry names: the plan follows the best
+/// chain, and a peer on another chain gets nothing above the fork.
+#[test]
+fn peers_are_asked_only_for_blocks_they_named() {
+    let chain = ids(300);
+    let mut other = chain.clone();
+    for (i, id) in other.iter_mut().enumerate().skip(150) {
+        id[31] = 0xff;
+        id[30] = i as u8;
+    }
+    let ours = |h: u64| (h < 100).then(|| chain[h as usize]);
+    let mut s = Syncer::new(100, 100, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(1, 300, 300); // on the best chain
+    s.on_peer_state(2, 300, 200); // forks at 150
+    s.poll(Instant::now(), ours);
+    s.on_chain_entry(1, &entry(99, &chain[99..], 300), ours)
+        .unwrap();
+    let mut worse = entry(99, &other[99..], 300);
+    worse.cumulative_difficulty = 200;
+    s.on_chain_entry(2, &worse, ours).unwrap();
+    // Peer 1 takes 100..199; peer 2 may only take what it shares with the plan (100..149).
+    let a = s.poll(Instant::now(), ours);
+    for x in &a {
+        if let Action::Send(k, Message::GetObjectsRequest(r)) = x {
+            let asked: Vec<[u8; 32]> = r.blocks.iter().collect();
+            let from = if *k == 1 { &chain } else { &other };
+            for id in &asked {
+                assert!(
+                    from.contains(id),
+                    "peer {k} asked for a block it did not name"
+                );
+                assert!(chain.contains(id), "asked for a block off the plan");
+            }
+        }
+    }
+}
+
 #[test]
 fn buffer_bound_holds_back_requests() {
     let chain = ids(1000);
@@ -218,9 +261,9 @@ fn buffer_bound_holds_back_requests() {
         s.on_peer_state(k, 1000, 1000);
     }
     s.poll(Instant::now(), ours);
-    let asker = s.chain_request.unwrap();
-    s.on_chain_entry(asker, &entry(0, &chain, 1000), ours)
-        .unwrap();
+    for k in 1..=4 {
+        s.on_chain_entry(k, &entry(0, &chain, 1000), ours).unwrap();
+    }
     let a = s.poll(Instant::now(), ours);
     let n = a
         .iter()

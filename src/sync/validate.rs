@@ -43,6 +43,7 @@ impl SyncFault {
     pub fn score(&self) -> u32 {
         match self {
             SyncFault::UnknownFirstBlock => 5,
+            SyncFault::BadChainEntry("names a block known to be invalid") => 10,
             SyncFault::InvalidBlock(_) => 10,
             SyncFault::Stalled => 0,
             _ => 1,

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod db_info;
 mod levin_decode;
 mod p2p_load;
+mod sync_bench;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -28,6 +29,8 @@ enum Cmd {
     P2pLoad(p2p_load::Args),
     /// Open a chain store read-only and print its height, top, sizes and invariant check.
     DbInfo(db_info::Args),
+    /// Time a fresh monerod and a fresh xmrd syncing one chain from the same monerod.
+    SyncBench(sync_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Cmd::LevinDecode(a) => levin_decode::run(&a),
         Cmd::P2pLoad(a) => p2p_load::run(&a),
         Cmd::DbInfo(a) => db_info::run(&a),
+        Cmd::SyncBench(a) => sync_bench::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

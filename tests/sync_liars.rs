@@ -1,0 +1,342 @@
+//! (c) Lying sync peers against the real monerod, regtest: xmrd syncs from an honest monerod
+//! and from a peer that claims a better chain but answers 2003 with blocks that were not
+//! asked for, or serves a block whose transaction fails verification. The liar is dropped,
+//! its block never committed, and the sync completes from monerod to monerod's top.
+//! The liar is xmrd's own sans-IO connection machine driven over a plain socket.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use monero_oxide::block::Block;
+use monero_oxide::ringct::RctPrunable;
+use monero_oxide::transaction::Transaction;
+use xmrd::chainfile::Package;
+use xmrd::p2p::{Connection, Event, LocalNode, Network};
+use xmrd::wire::epee::Hashes;
+use xmrd::wire::messages::{
+    BlockCompleteEntry, BlockTxs, ChainResponse, CoreSyncData, GetObjectsResponse, Message,
+};
+
+#[derive(Clone, Copy, Debug)]
+enum Lie {
+    /// Answers each request with the blocks one height above.
+    Unrequested,
+    /// Its chain has its own block at `BAD_HEIGHT`, with a transaction that fails.
+    BadTransaction,
+}
+
+const BAD_HEIGHT: usize = 450;
+
+fn realpeer() -> Option<PathBuf> {
+    let dir = xmrd::testdata::shared_subdir("realpeer")?;
+    let ok = Command::new("monerod")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIP: monerod not installed (apt-get install monero)");
+        return None;
+    }
+    Some(dir)
+}
+
+/// The liar's chain: the real one, or with its own block at `BAD_HEIGHT` whose first
+/// transaction carries a flipped CLSAG scalar (consistent ids, so only verification tells).
+/// A block blob and its transaction blobs.
+type Blobs = (Vec<u8>, Vec<Vec<u8>>);
+
+fn liar_chain(real: &[Package], lie: Lie) -> (Vec<[u8; 32]>, Vec<Blobs>) {
+    let mut blocks: Vec<Blobs> = real
+        .iter()
+        .map(|p| (p.block.clone(), p.txs.clone()))
+        .collect();
+    if let Lie::BadTransaction = lie {
+        blocks.truncate(BAD_HEIGHT);
+        let p = &real[BAD_HEIGHT];
+        assert!(!p.txs.is_empty(), "block {BAD_HEIGHT} has transactions");
+        let b = Block::read(&mut p.block.as_slice()).unwrap();
+        let mut txs: Vec<Transaction> = p
+            .txs
+            .iter()
+            .map(|t| Transaction::read(&mut t.as_slice()).unwrap())
+            .collect();
+        if let Transaction::V2 {
+            proofs: Some(pr), ..
+        } = &mut txs[0]
+        {
+            if let RctPrunable::Clsag { clsags, .. } = &mut pr.prunable {
+                let s: curve25519_dalek::Scalar = clsags[0].s[0].into();
+                clsags[0].s[0] =
+                    monero_oxide::ed25519::Scalar::from(s + curve25519_dalek::Scalar::ONE);
+            }
+        }
+        let fake = Block::new(
+            b.header.clone(),
+            b.miner_transaction().clone(),
+            txs.iter().map(|t| t.hash()).collect(),
+        )
+        .unwrap();
+        blocks.push((
+            fake.serialize(),
+            txs.iter().map(|t| t.serialize()).collect(),
+        ));
+    }
+    let ids = blocks
+        .iter()
+        .map(|(b, _)| Block::read(&mut b.as_slice()).unwrap().hash())
+        .collect();
+    (ids, blocks)
+}
+
+/// Serves one connection from xmrd as a lying peer until it is closed.
+fn serve_liar(stream: TcpStream, real: Vec<Package>, lie: Lie) {
+    let (ids, blocks) = liar_chain(&real, lie);
+    let claim = CoreSyncData {
+        cumulative_difficulty: 1_000_000,
+        current_height: 10_000,
+        top_id: *ids.last().unwrap(),
+        top_version: Some(16),
+        ..Default::default()
+    };
+    let local = LocalNode {
+        network_id: Network::Mainnet.network_id(),
+        peer_id: 0x11a2,
+        my_port: 0,
+        rpc_port: 0,
+        support_flags: 1,
+    };
+    let mut conn = Connection::inbound(local, claim, Instant::now());
+    let mut s = stream;
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        while let Some(out) = conn.poll_transmit() {
+            if s.write_all(&out).is_err() {
+                return;
+            }
+        }
+        while let Some(ev) = conn.poll_event() {
+            let Event::Protocol(m) = ev else { continue };
+            let reply = match m {
+                Message::ChainRequest(r) => {
+                    let asked: Vec<[u8; 32]> = r.block_ids.iter().collect();
+                    let start = asked
+                        .iter()
+                        .find_map(|a| ids.iter().position(|i| i == a))
+                        .unwrap_or(0);
+                    Message::ChainResponse(ChainResponse {
+                        cumulative_difficulty: 1_000_000,
+                        start_height: start as u64,
+                        total_height: ids.len() as u64,
+                        m_block_ids: Hashes::from_items(ids[start..].iter()),
+                        ..Default::default()
+                    })
+                }
+                Message::GetObjectsRequest(r) => {
+                    let shift = usize::from(matches!(lie, Lie::Unrequested));
+                    let entries = r
+                        .blocks
+                        .iter()
+                        .filter_map(|h| ids.iter().position(|i| *i == h))
+                        .filter_map(|i| blocks.get(i + shift))
+                        .map(|(b, t)| BlockCompleteEntry {
+                            block: Bytes::from(b.clone()),
+                            txs: BlockTxs::Full(t.iter().map(|x| Bytes::from(x.clone())).collect()),
+                            ..Default::default()
+                        })
+                        .collect();
+                    Message::GetObjectsResponse(GetObjectsResponse {
+                        blocks: entries,
+                        current_blockchain_height: ids.len() as u64,
+                        ..Default::default()
+                    })
+                }
+                _ => continue,
+            };
+            conn.send_notification(&reply);
+        }
+        if conn.is_closed() {
+            return;
+        }
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                if conn.handle_bytes(Instant::now(), &buf[..n]).is_err() {
+                    return;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if conn.handle_timeout(Instant::now()).is_err() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+struct Cleanup {
+    rp: PathBuf,
+    work: PathBuf,
+    envs: [(String, String); 3],
+    xmrd: Option<Child>,
+}
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.xmrd {
+            xmrd::testdata::terminate(c, Duration::from_secs(10));
+        }
+        let _ = Command::new(self.rp.join("serve-monerod.sh"))
+            .arg("stop")
+            .arg(self.work.join("serve"))
+            .envs(self.envs.clone())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}
+
+fn store_top(data: &Path) -> Option<(u64, [u8; 32])> {
+    let info = xmrd_storage::inspect(&xmrd_storage::chain_path(data), false).ok()?;
+    Some((info.view.block_count, info.view.top_hash))
+}
+
+fn run(lie: Lie, base: u16) {
+    let Some(rp) = realpeer() else { return };
+    let real = xmrd::chainfile::read_all(
+        std::fs::File::open(rp.join("chains/regtest-700b-2500tx.raw")).unwrap(),
+    )
+    .unwrap();
+    let top = Block::read(&mut real.last().unwrap().block.as_slice())
+        .unwrap()
+        .hash();
+    let work = std::env::temp_dir().join(format!("xmrd-liar-{lie:?}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let envs = [
+        ("A_P2P".to_string(), base.to_string()),
+        ("A_RPC".to_string(), (base + 1).to_string()),
+        ("DEAD_PORT".to_string(), (base + 2).to_string()),
+    ];
+    let chain = work.join("chain");
+    assert!(Command::new(rp.join("import-chain.sh"))
+        .arg(rp.join("chains/regtest-700b-2500tx.lmdb.xz"))
+        .arg(&chain)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let out = Command::new(rp.join("serve-monerod.sh"))
+        .arg("start")
+        .arg(&chain)
+        .arg(work.join("serve"))
+        .envs(envs.clone())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut guard = Cleanup {
+        rp: rp.clone(),
+        work: work.clone(),
+        envs,
+        xmrd: None,
+    };
+    let liar_port = base + 3;
+    let listener = TcpListener::bind(("127.0.0.1", liar_port)).unwrap();
+    let real2 = real.clone();
+    std::thread::spawn(move || {
+        // xmrd may come back after being dropped (until banned): serve each in turn.
+        for s in listener.incoming().flatten() {
+            let r = real2.clone();
+            std::thread::spawn(move || serve_liar(s, r, lie));
+        }
+    });
+    let data = work.join("xmrd");
+    let log_path = work.join("xmrd.log");
+    guard.xmrd = Some(
+        Command::new(env!("CARGO_BIN_EXE_xmrd"))
+            .args([
+                "--regtest",
+                "--fixed-difficulty",
+                "1",
+                "--p2p-bind-ip",
+                "127.0.0.1",
+            ])
+            .args(["--p2p-bind-port", &(base + 4).to_string(), "--shards", "2"])
+            .args(["--add-exclusive-node", &format!("127.0.0.1:{liar_port}")])
+            .args(["--add-exclusive-node", &format!("127.0.0.1:{base}")])
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--log-level", "xmrd=debug,info"])
+            .stdout(std::fs::File::create(&log_path).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(400);
+    loop {
+        if let Some((h, t)) = store_top(&data) {
+            if h >= real.len() as u64 {
+                assert_eq!((h, t), (real.len() as u64, top), "ended on the real chain");
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            panic!(
+                "sync did not complete; log tail:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let liar = format!("127.0.0.1:{liar_port}");
+    let dropped = log
+        .lines()
+        .any(|l| l.contains("dropped") && l.contains(&liar));
+    assert!(
+        dropped,
+        "the liar was not dropped:\n{}",
+        &log[log.len().saturating_sub(4000)..]
+    );
+    let why: Vec<&str> = log
+        .lines()
+        .filter(|l| (l.contains("dropped") && l.contains(&liar)) || l.contains("refused"))
+        .collect();
+    let want = match lie {
+        Lie::Unrequested => "a block that was not asked for",
+        Lie::BadTransaction => "fails verification",
+    };
+    assert!(why.iter().any(|l| l.contains(want)), "{why:#?}");
+}
+
+#[test]
+fn peer_sending_unrequested_blocks_is_dropped_and_sync_completes() {
+    run(Lie::Unrequested, 48340);
+}
+
+#[test]
+fn peer_serving_a_block_with_a_bad_transaction_is_dropped_and_sync_completes() {
+    run(Lie::BadTransaction, 48350);
+}

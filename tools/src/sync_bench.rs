@@ -1,0 +1,321 @@
+//! `xmrd-tools sync-bench`: in one run, on one chain, times a fresh monerod syncing from a
+//! monerod and a fresh xmrd syncing from the same monerod. Each is measured from spawn to
+//! its chain reaching the serving monerod's height: wall time, CPU seconds (user + system,
+//! from `/proc/PID/stat`) and peak RSS (`VmHWM`), then the ratios monerod / xmrd.
+//!
+//! Uses `../shared/realpeer/` (`import-chain.sh`, `serve-monerod.sh`) and Debian's monerod.
+//! xmrd runs with its defaults (RandomX light mode, every block and proof verified).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+/// Arguments of `sync-bench`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The chain to sync: a `*.lmdb.xz` made by the realpeer scripts.
+    #[arg(long)]
+    chain: Option<PathBuf>,
+    /// The xmrd binary (default: `xmrd` beside this tool).
+    #[arg(long)]
+    xmrd: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// First loopback port to use (five are used).
+    #[arg(long, default_value_t = 48500)]
+    port: u16,
+    /// Give up on a sync after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    timeout_secs: u64,
+}
+
+struct Measured {
+    wall: f64,
+    cpu: f64,
+    peak_rss_mib: f64,
+}
+
+fn shared() -> anyhow::Result<PathBuf> {
+    let p = std::env::var_os("XMRD_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    if !p.join("realpeer").is_dir() {
+        bail!("{} has no realpeer/ (set XMRD_SHARED)", p.display());
+    }
+    Ok(p)
+}
+
+/// CPU seconds and peak RSS (MiB) of a live process.
+fn proc_stats(pid: u32) -> anyhow::Result<(f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let hz = 100.0; // CLK_TCK on Linux
+    let ut: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let hwm_kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    Ok(((ut + st) / hz, hwm_kib / 1024.0))
+}
+
+fn rpc_info(port: u16) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    let body = r#"{"jsonrpc":"2.0","id":"0","method":"get_info"}"#;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "POST /json_rpc HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut resp = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        resp.extend_from_slice(&buf[..n]);
+        let p = resp.windows(4).position(|w| w == b"\r\n\r\n")?;
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp[p + 4..]) {
+            return Some(v["result"].clone());
+        }
+    }
+    None
+}
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until `height_of()` reaches `height`, sampling the process; returns the figures
+/// at that moment.
+fn measure(
+    pid: u32,
+    started: Instant,
+    height: u64,
+    timeout: Duration,
+    mut height_of: impl FnMut() -> Option<u64>,
+) -> anyhow::Result<Measured> {
+    loop {
+        if height_of().is_some_and(|h| h >= height) {
+            let wall = started.elapsed().as_secs_f64();
+            let (cpu, peak_rss_mib) = proc_stats(pid)?;
+            return Ok(Measured {
+                wall,
+                cpu,
+                peak_rss_mib,
+            });
+        }
+        if started.elapsed() > timeout {
+            bail!("sync did not finish in {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
+    let shared = shared()?;
+    let rp = shared.join("realpeer");
+    let chain = a
+        .chain
+        .clone()
+        .unwrap_or_else(|| rp.join("chains/regtest-700b-2500tx.lmdb.xz"));
+    let xmrd = a.xmrd.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("xmrd")))
+            .unwrap_or_else(|| PathBuf::from("xmrd"))
+    });
+    if !xmrd.exists() {
+        bail!(
+            "xmrd binary {} not found (build it or pass --xmrd)",
+            xmrd.display()
+        );
+    }
+    let work = std::env::temp_dir().join(format!("xmrd-sync-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    struct Cleanup(PathBuf, PathBuf, Vec<(String, String)>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0.join("serve-monerod.sh"))
+                .arg("stop")
+                .arg(self.1.join("serve"))
+                .envs(self.2.clone())
+                .status();
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
+    let (a_p2p, a_rpc, dead, b_p2p, b_rpc) =
+        (a.port, a.port + 1, a.port + 2, a.port + 3, a.port + 4);
+    let envs = vec![
+        ("A_P2P".to_string(), a_p2p.to_string()),
+        ("A_RPC".to_string(), a_rpc.to_string()),
+        ("DEAD_PORT".to_string(), dead.to_string()),
+    ];
+    let st = Command::new(rp.join("import-chain.sh"))
+        .arg(&chain)
+        .arg(work.join("chain"))
+        .stdout(Stdio::null())
+        .status()?;
+    if !st.success() {
+        bail!("import-chain.sh failed");
+    }
+    let out = Command::new(rp.join("serve-monerod.sh"))
+        .arg("start")
+        .arg(work.join("chain"))
+        .arg(work.join("serve"))
+        .envs(envs.clone())
+        .output()?;
+    let _cleanup = Cleanup(rp.clone(), work.clone(), envs);
+    if !out.status.success() {
+        bail!(
+            "monerod A did not start: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let info = rpc_info(a_rpc).context("monerod A's RPC")?;
+    let height = info["height"].as_u64().context("height")?;
+    let top = info["top_block_hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let timeout = Duration::from_secs(a.timeout_secs);
+
+    // monerod B from A.
+    let b_dir = work.join("B");
+    std::fs::create_dir_all(&b_dir)?;
+    let started = Instant::now();
+    let b = Kill(
+        Command::new("monerod")
+            .args([
+                "--regtest",
+                "--fixed-difficulty",
+                "1",
+                "--non-interactive",
+                "--no-igd",
+            ])
+            .args([
+                "--disable-dns-checkpoints",
+                "--check-updates",
+                "disabled",
+                "--no-zmq",
+            ])
+            .args([
+                "--rpc-ssl",
+                "disabled",
+                "--p2p-bind-ip",
+                "127.0.0.1",
+                "--rpc-bind-ip",
+                "127.0.0.1",
+            ])
+            .args([
+                "--p2p-bind-port",
+                &b_p2p.to_string(),
+                "--rpc-bind-port",
+                &b_rpc.to_string(),
+            ])
+            .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
+            .arg("--data-dir")
+            .arg(&b_dir)
+            .args(["--log-level", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("monerod")?,
+    );
+    let m = measure(b.0.id(), started, height, timeout, || {
+        rpc_info(b_rpc).and_then(|i| i["height"].as_u64())
+    })?;
+    let b_top = rpc_info(b_rpc).and_then(|i| i["top_block_hash"].as_str().map(String::from));
+    drop(b);
+
+    // xmrd from A.
+    let x_dir = work.join("xmrd");
+    let started = Instant::now();
+    let x = Kill(
+        Command::new(&xmrd)
+            .args([
+                "--regtest",
+                "--fixed-difficulty",
+                "1",
+                "--p2p-bind-ip",
+                "127.0.0.1",
+            ])
+            .args(["--p2p-bind-port", &b_p2p.to_string()])
+            .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
+            .arg("--data-dir")
+            .arg(&x_dir)
+            .args(["--log-level", "warn"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("xmrd")?,
+    );
+    let store = xmrd_storage::chain_path(&x_dir);
+    let x_top = std::cell::RefCell::new(String::new());
+    let xm = measure(x.0.id(), started, height, timeout, || {
+        let i = xmrd_storage::inspect(Path::new(&store), false).ok()?;
+        *x_top.borrow_mut() = hex::encode(i.view.top_hash);
+        Some(i.view.block_count)
+    })?;
+    drop(x);
+
+    let ok = b_top.as_deref() == Some(top.as_str()) && *x_top.borrow() == top;
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let v = json!({
+        "blocks": height,
+        "top_hash": top,
+        "tops_match": ok,
+        "monerod": {"wall_s": m.wall, "cpu_s": m.cpu, "peak_rss_mib": m.peak_rss_mib},
+        "xmrd": {"wall_s": xm.wall, "cpu_s": xm.cpu, "peak_rss_mib": xm.peak_rss_mib},
+        "ratio_monerod_over_xmrd": {
+            "wall": ratio(m.wall, xm.wall),
+            "cpu": ratio(m.cpu, xm.cpu),
+            "peak_rss": ratio(m.peak_rss_mib, xm.peak_rss_mib),
+        },
+    });
+    if a.json {
+        println!("{v}");
+    } else {
+        println!("chain: {height} blocks, top {top} (both ended there: {ok})");
+        println!(
+            "monerod from monerod: wall {:.1} s, cpu {:.1} s, peak RSS {:.0} MiB",
+            m.wall, m.cpu, m.peak_rss_mib
+        );
+        println!(
+            "xmrd from monerod:    wall {:.1} s, cpu {:.1} s, peak RSS {:.0} MiB",
+            xm.wall, xm.cpu, xm.peak_rss_mib
+        );
+        println!(
+            "monerod / xmrd: wall {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
+            ratio(m.wall, xm.wall),
+            ratio(m.cpu, xm.cpu),
+            ratio(m.peak_rss_mib, xm.peak_rss_mib)
+        );
+    }
+    Ok(ok)
+}
