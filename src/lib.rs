@@ -4,12 +4,18 @@
 //! ([`wire`]) is the foundation: a sans-IO codec for portable storage, levin framing and
 //! every P2P message.
 
+#[cfg(feature = "node")]
 pub mod chain;
+#[cfg(feature = "node")]
 pub mod chainfile;
+#[cfg(feature = "node")]
 pub mod consensus;
+#[cfg(feature = "node")]
 pub mod node;
 pub mod p2p;
+#[cfg(feature = "node")]
 pub mod sync;
 pub mod testdata;
+#[cfg(feature = "node")]
 pub mod verify;
 pub mod wire;

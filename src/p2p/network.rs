@@ -107,6 +107,7 @@ const fn hex32(s: &[u8; 64]) -> [u8; 32] {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "node")]
     #[test]
     fn genesis_blobs_hash_to_the_genesis_ids() {
         for n in [Network::Mainnet, Network::Testnet, Network::Stagenet] {
