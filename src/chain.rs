@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 
-use monero_oxide::transaction::{Input, Transaction};
+use monero_oxide::transaction::Transaction;
 use xmrd_storage::{
     BlockMeta, BlockWrite, ChainReader, OutputKind, OutputWrite, ReadView, StoreError, TxWrite,
 };
@@ -271,15 +271,7 @@ fn tx_write(tx: &Transaction, height: u64) -> TxWrite {
             commitment: o.commitment,
         })
         .collect();
-    let key_images = tx
-        .prefix()
-        .inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
-            Input::Gen(_) => None,
-        })
-        .collect();
+    let key_images = crate::consensus::tx::key_images(tx);
     let unlock = unlock_time(&tx.prefix().additional_timelock);
     let (pruned, prunable) = tx.clone().pruned_with_prunable();
     TxWrite {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod realpeer;
+
 /// The shared data folder, if present.
 pub fn shared_dir() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("XMRD_SHARED") {

@@ -13,24 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use xmrd::p2p::{LocalNode, Network};
+use xmrd::testdata::realpeer::{realpeer, wait_for};
 use xmrd::wire::epee::FieldLayout;
 use xmrd::wire::levin::Header;
 use xmrd::wire::messages::{HandshakeRequest, Message};
-
-fn realpeer() -> Option<PathBuf> {
-    let dir = xmrd::testdata::shared_subdir("realpeer")?;
-    let has_monerod = Command::new("monerod")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_monerod {
-        eprintln!("SKIP: monerod not installed (apt-get install monero)");
-        return None;
-    }
-    Some(dir)
-}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("xmrd-interop-{tag}-{}", std::process::id()));
@@ -164,17 +150,6 @@ impl Drop for Xmrd {
     fn drop(&mut self) {
         xmrd::testdata::terminate(&mut self.child, Duration::from_secs(5));
         let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
     }
 }
 

@@ -12,8 +12,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,6 +21,7 @@ use monero_oxide::ringct::RctPrunable;
 use monero_oxide::transaction::Transaction;
 use xmrd::chainfile::Package;
 use xmrd::p2p::{Connection, Event, LocalNode, Network};
+use xmrd::testdata::realpeer::{realpeer, store_top, KillOnDrop, ServedMonerod};
 use xmrd::wire::epee::Hashes;
 use xmrd::wire::messages::{
     BlockCompleteEntry, BlockTxs, ChainResponse, CoreSyncData, GetObjectsResponse, Message,
@@ -37,23 +37,6 @@ enum Lie {
 
 const BAD_HEIGHT: usize = 450;
 
-fn realpeer() -> Option<PathBuf> {
-    let dir = xmrd::testdata::shared_subdir("realpeer")?;
-    let ok = Command::new("monerod")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: monerod not installed (apt-get install monero)");
-        return None;
-    }
-    Some(dir)
-}
-
-/// The liar's chain: the real one, or with its own block at `BAD_HEIGHT` whose first
-/// transaction carries a flipped CLSAG scalar (consistent ids, so only verification tells).
 /// A block blob and its transaction blobs.
 type Blobs = (Vec<u8>, Vec<Vec<u8>>);
 
@@ -192,31 +175,6 @@ fn serve_liar(stream: TcpStream, real: Vec<Package>, lie: Lie) {
     }
 }
 
-struct Cleanup {
-    rp: PathBuf,
-    work: PathBuf,
-    envs: [(String, String); 3],
-    xmrd: Option<Child>,
-}
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.xmrd {
-            xmrd::testdata::terminate(c, Duration::from_secs(10));
-        }
-        let _ = Command::new(self.rp.join("serve-monerod.sh"))
-            .arg("stop")
-            .arg(self.work.join("serve"))
-            .envs(self.envs.clone())
-            .status();
-        let _ = std::fs::remove_dir_all(&self.work);
-    }
-}
-
-fn store_top(data: &Path) -> Option<(u64, [u8; 32])> {
-    let info = xmrd_storage::inspect(&xmrd_storage::chain_path(data), false).ok()?;
-    Some((info.view.block_count, info.view.top_hash))
-}
-
 fn run(lie: Lie, base: u16) {
     let Some(rp) = realpeer() else { return };
     let real = xmrd::chainfile::read_all(
@@ -228,38 +186,14 @@ fn run(lie: Lie, base: u16) {
         .hash();
     let work = std::env::temp_dir().join(format!("xmrd-liar-{lie:?}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
-    let envs = [
-        ("A_P2P".to_string(), base.to_string()),
-        ("A_RPC".to_string(), (base + 1).to_string()),
-        ("DEAD_PORT".to_string(), (base + 2).to_string()),
-    ];
-    let chain = work.join("chain");
-    assert!(Command::new(rp.join("import-chain.sh"))
-        .arg(rp.join("chains/regtest-700b-2500tx.lmdb.xz"))
-        .arg(&chain)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success());
-    let out = Command::new(rp.join("serve-monerod.sh"))
-        .arg("start")
-        .arg(&chain)
-        .arg(work.join("serve"))
-        .envs(envs.clone())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let mut guard = Cleanup {
-        rp: rp.clone(),
-        work: work.clone(),
-        envs,
-        xmrd: None,
-    };
+    let served = ServedMonerod::start(
+        &rp,
+        &rp.join("chains/regtest-700b-2500tx.lmdb.xz"),
+        &work.join("a"),
+        (base, base + 1, base + 2),
+        None,
+    )
+    .unwrap();
     let liar_port = base + 3;
     let listener = TcpListener::bind(("127.0.0.1", liar_port)).unwrap();
     let real2 = real.clone();
@@ -272,7 +206,7 @@ fn run(lie: Lie, base: u16) {
     });
     let data = work.join("xmrd");
     let log_path = work.join("xmrd.log");
-    guard.xmrd = Some(
+    let xmrd = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_xmrd"))
             .args([
                 "--regtest",
@@ -329,6 +263,9 @@ fn run(lie: Lie, base: u16) {
         Lie::BadTransaction => "fails verification",
     };
     assert!(why.iter().any(|l| l.contains(want)), "{why:#?}");
+    drop(xmrd);
+    drop(served);
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 #[test]

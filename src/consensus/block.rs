@@ -214,15 +214,9 @@ mod tests {
     /// type must be null), as is a second input or a v1 miner tx at v16.
     #[test]
     fn miner_tx_must_be_rct_null_v2_with_one_gen_input() {
-        let Some(dir) = crate::testdata::shared_subdir("vectors") else {
+        let Some(blob) = crate::consensus::tx::tests::bpp_tx_blob() else {
             return;
         };
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("ringct/mainnet_e89415b9_bpplus_clsag_ring.json"))
-                .unwrap(),
-        )
-        .unwrap();
-        let blob = std::fs::read(dir.join(v["tx_file"].as_str().unwrap())).unwrap();
         let with_proofs: Transaction = Transaction::read(&mut blob.as_slice()).unwrap();
         // A v16 miner tx carrying the proofs of a real transaction.
         let Transaction::V2 { proofs, .. } = with_proofs else {

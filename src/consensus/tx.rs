@@ -69,15 +69,7 @@ pub fn prepared(tx: Transaction, blob_len: usize) -> PreparedTx {
         }
         _ => (0, 0),
     };
-    let key_images = tx
-        .prefix()
-        .inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
-            Input::Gen(_) => None,
-        })
-        .collect();
+    let key_images = key_images(&tx);
     PreparedTx {
         hash,
         blob_len,
@@ -86,6 +78,18 @@ pub fn prepared(tx: Transaction, blob_len: usize) -> PreparedTx {
         key_images,
         tx,
     }
+}
+
+/// The key images of a transaction's inputs, in input order (none for a miner tx).
+pub fn key_images(tx: &Transaction) -> Vec<[u8; 32]> {
+    tx.prefix()
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
+            Input::Gen(_) => None,
+        })
+        .collect()
 }
 
 /// monerod `check_key`: a canonical encoding of a point on the curve (`ge_frombytes_vartime`
@@ -678,7 +682,7 @@ pub fn check_pool_rules(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// `check_tx_outputs`: which RingCT types each fork admits.
@@ -707,18 +711,23 @@ mod tests {
         assert!(!rct_type_allowed(4, 14, &h));
     }
 
+    /// The blob of mainnet BP+/CLSAG transaction e89415b9 from the shared vectors.
+    pub(crate) fn bpp_tx_blob() -> Option<Vec<u8>> {
+        let dir = crate::testdata::shared_subdir("vectors")?;
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("ringct/mainnet_e89415b9_bpplus_clsag_ring.json"))
+                .ok()?,
+        )
+        .ok()?;
+        std::fs::read(dir.join(v["tx_file"].as_str()?)).ok()
+    }
+
     /// `ver_non_input_consensus` rules 2-3 and `check_tx_inputs`' version bounds.
     #[test]
     fn version_bounds() {
-        let Some(dir) = crate::testdata::shared_subdir("vectors") else {
+        let Some(blob) = bpp_tx_blob() else {
             return;
         };
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("ringct/mainnet_e89415b9_bpplus_clsag_ring.json"))
-                .unwrap(),
-        )
-        .unwrap();
-        let blob = std::fs::read(dir.join(v["tx_file"].as_str().unwrap())).unwrap();
         let p = prepare_tx(&blob).unwrap();
         assert_eq!(check_tx_semantics(&p, 16), Ok(()));
         // Before dynamic fees (v4) only version 1 exists.

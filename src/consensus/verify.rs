@@ -2,7 +2,7 @@
 //! (`Blockchain::handle_block_to_main_chain`), leaving the expensive proofs as jobs.
 
 use monero_oxide::ed25519::{Commitment, Scalar};
-use monero_oxide::transaction::{Input, Transaction};
+use monero_oxide::transaction::Transaction;
 
 use super::block::{self, PreparedBlock};
 use super::constants::*;
@@ -255,10 +255,7 @@ pub fn verify_block(
     for p in &b.txs {
         outputs.extend(tx_outputs(&p.tx, height));
         tx_hashes.push(p.hash);
-        key_images.extend(p.tx.prefix().inputs.iter().filter_map(|i| match i {
-            Input::ToKey { key_image, .. } => Some(key_image.to_bytes()),
-            Input::Gen(_) => None,
-        }));
+        key_images.extend(tx::key_images(&p.tx));
     }
     let effects = BlockEffects {
         hash: b.hash,

@@ -7,11 +7,12 @@
 //! xmrd runs with its defaults (RandomX light mode, every block and proof verified).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde_json::json;
+use xmrd::testdata::realpeer::{fresh_monerod, json_rpc, KillOnDrop, ServedMonerod};
 
 /// Arguments of `sync-bench`.
 #[derive(clap::Args, Debug)]
@@ -68,46 +69,7 @@ fn proc_stats(pid: u32) -> anyhow::Result<(f64, f64)> {
 }
 
 fn rpc_info(port: u16) -> Option<serde_json::Value> {
-    use std::io::{Read, Write};
-    let body = r#"{"jsonrpc":"2.0","id":"0","method":"get_info"}"#;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "POST /json_rpc HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut resp = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        resp.extend_from_slice(&buf[..n]);
-        let p = resp.windows(4).position(|w| w == b"\r\n\r\n")?;
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp[p + 4..]) {
-            return Some(v["result"].clone());
-        }
-    }
-    None
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    json_rpc(port, "get_info", json!({}))
 }
 
 /// Waits until `height_of()` reaches `height`, sampling the process; returns the figures
@@ -157,46 +119,10 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     }
     let work = std::env::temp_dir().join(format!("xmrd-sync-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
-    struct Cleanup(PathBuf, PathBuf, Vec<(String, String)>);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = Command::new(self.0.join("serve-monerod.sh"))
-                .arg("stop")
-                .arg(self.1.join("serve"))
-                .envs(self.2.clone())
-                .status();
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
     let (a_p2p, a_rpc, dead, b_p2p, b_rpc) =
         (a.port, a.port + 1, a.port + 2, a.port + 3, a.port + 4);
-    let envs = vec![
-        ("A_P2P".to_string(), a_p2p.to_string()),
-        ("A_RPC".to_string(), a_rpc.to_string()),
-        ("DEAD_PORT".to_string(), dead.to_string()),
-    ];
-    let st = Command::new(rp.join("import-chain.sh"))
-        .arg(&chain)
-        .arg(work.join("chain"))
-        .stdout(Stdio::null())
-        .status()?;
-    if !st.success() {
-        bail!("import-chain.sh failed");
-    }
-    let out = Command::new(rp.join("serve-monerod.sh"))
-        .arg("start")
-        .arg(work.join("chain"))
-        .arg(work.join("serve"))
-        .envs(envs.clone())
-        .output()?;
-    let _cleanup = Cleanup(rp.clone(), work.clone(), envs);
-    if !out.status.success() {
-        bail!(
-            "monerod A did not start: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    let served = ServedMonerod::start(&rp, &chain, &work.join("a"), (a_p2p, a_rpc, dead), None)
+        .map_err(anyhow::Error::msg)?;
     let info = rpc_info(a_rpc).context("monerod A's RPC")?;
     let height = info["height"].as_u64().context("height")?;
     let top = info["top_block_hash"]
@@ -206,47 +132,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     let timeout = Duration::from_secs(a.timeout_secs);
 
     // monerod B from A.
-    let b_dir = work.join("B");
-    std::fs::create_dir_all(&b_dir)?;
     let started = Instant::now();
-    let b = Kill(
-        Command::new("monerod")
-            .args([
-                "--regtest",
-                "--fixed-difficulty",
-                "1",
-                "--non-interactive",
-                "--no-igd",
-            ])
-            .args([
-                "--disable-dns-checkpoints",
-                "--check-updates",
-                "disabled",
-                "--no-zmq",
-            ])
-            .args([
-                "--rpc-ssl",
-                "disabled",
-                "--p2p-bind-ip",
-                "127.0.0.1",
-                "--rpc-bind-ip",
-                "127.0.0.1",
-            ])
-            .args([
-                "--p2p-bind-port",
-                &b_p2p.to_string(),
-                "--rpc-bind-port",
-                &b_rpc.to_string(),
-            ])
-            .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
-            .arg("--data-dir")
-            .arg(&b_dir)
-            .args(["--log-level", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("monerod")?,
-    );
+    let b = fresh_monerod(&work.join("B"), b_p2p, b_rpc, a_p2p).context("monerod")?;
     let m = measure(b.0.id(), started, height, timeout, || {
         rpc_info(b_rpc).and_then(|i| i["height"].as_u64())
     })?;
@@ -256,7 +143,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     // xmrd from A.
     let x_dir = work.join("xmrd");
     let started = Instant::now();
-    let x = Kill(
+    let x = KillOnDrop(
         Command::new(&xmrd)
             .args([
                 "--regtest",
@@ -283,6 +170,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
         Some(i.view.block_count)
     })?;
     drop(x);
+    drop(served);
+    let _ = std::fs::remove_dir_all(&work);
 
     let ok = b_top.as_deref() == Some(top.as_str()) && *x_top.borrow() == top;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
