@@ -160,6 +160,7 @@ fn sync_loop(
     let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
     let mut window = Arc::new(window);
     let mut progress = Progress::new(view.block_count);
+    set_main_seed(&pool, &reader, view.block_count, view.block_count);
     let hash_at = |reader: &ChainReader, h: u64| -> Option<[u8; 32]> {
         reader
             .block_hashes(&[h])
@@ -239,6 +240,7 @@ fn sync_loop(
                             w.push(m);
                         }
                         syncer.on_chain(view.block_count, view.cumulative_difficulty);
+                        set_main_seed(&pool, &reader, view.block_count, syncer.target());
                         progress.committed(committed as u64, view.block_count, syncer.target());
                     }
                     Err(e) => {
@@ -277,6 +279,17 @@ fn sync_loop(
             }
         }
         progress.maybe_log(syncer.height(), syncer.target());
+    }
+}
+
+/// Tells the RandomX hasher which seed the next block uses and how far behind we are, so
+/// that `--randomx-mode fast|auto` builds the dataset for the main chain's seed (light
+/// mode just keeps that seed's cache warm), as monerod's `rx_set_main_seedhash`.
+fn set_main_seed(pool: &VerifyPool, reader: &ChainReader, block_count: u64, target: u64) {
+    let seed_h = crate::consensus::pow::seed_height(block_count);
+    if let Ok(Some(Some(seed))) = reader.block_hashes(&[seed_h]).map(|v| v.into_iter().next()) {
+        pool.pow()
+            .set_main_seed(seed, target.saturating_sub(block_count));
     }
 }
 

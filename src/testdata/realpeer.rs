@@ -30,10 +30,10 @@ pub fn realpeer() -> Option<PathBuf> {
 pub fn post(port: u16, path: &str, body: &Value) -> Option<Value> {
     let body = body.to_string();
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(600))).ok()?;
     write!(
         s,
-        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .ok()?;
