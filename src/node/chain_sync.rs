@@ -380,6 +380,9 @@ pub fn serve_objects(reader: &ChainReader, r: &GetObjectsRequest) -> Option<GetO
     }
     let asked: Vec<[u8; 32]> = r.blocks.iter().collect();
     let heights = reader.block_heights(&asked).ok()?;
+    // One batched, consistent read of every block we have, in the order asked.
+    let found: Vec<u64> = heights.iter().flatten().copied().collect();
+    let mut stored = reader.blocks(&found).ok()?.into_iter();
     let mut blocks = Vec::new();
     let mut missed = Vec::new();
     for (id, h) in asked.iter().zip(heights) {
@@ -387,7 +390,7 @@ pub fn serve_objects(reader: &ChainReader, r: &GetObjectsRequest) -> Option<GetO
             missed.push(*id);
             continue;
         };
-        let Some(b) = reader.blocks(&[h]).ok()?.into_iter().next().flatten() else {
+        let Some(b) = stored.next().flatten() else {
             missed.push(*id);
             continue;
         };

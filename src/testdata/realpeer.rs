@@ -182,6 +182,26 @@ impl Drop for ServedMonerod {
     }
 }
 
+/// The flags every test monerod runs with (`RP_SAFE_FLAGS` of `realpeer/common.sh`):
+/// regtest at difficulty 1, loopback only, no DNS, UPnP, update checks or ZMQ.
+pub const MONEROD_SAFE_FLAGS: &[&str] = &[
+    "--regtest",
+    "--fixed-difficulty",
+    "1",
+    "--non-interactive",
+    "--no-igd",
+    "--disable-dns-checkpoints",
+    "--check-updates",
+    "disabled",
+    "--no-zmq",
+    "--rpc-ssl",
+    "disabled",
+    "--p2p-bind-ip",
+    "127.0.0.1",
+    "--rpc-bind-ip",
+    "127.0.0.1",
+];
+
 /// Starts an empty regtest monerod (fixed difficulty 1, loopback only, the flags of
 /// `realpeer/common.sh`) in `data_dir` that dials only `127.0.0.1:dial`.
 pub fn fresh_monerod(
@@ -192,27 +212,7 @@ pub fn fresh_monerod(
 ) -> std::io::Result<KillOnDrop> {
     std::fs::create_dir_all(data_dir)?;
     let child = Command::new("monerod")
-        .args([
-            "--regtest",
-            "--fixed-difficulty",
-            "1",
-            "--non-interactive",
-            "--no-igd",
-        ])
-        .args([
-            "--disable-dns-checkpoints",
-            "--check-updates",
-            "disabled",
-            "--no-zmq",
-        ])
-        .args([
-            "--rpc-ssl",
-            "disabled",
-            "--p2p-bind-ip",
-            "127.0.0.1",
-            "--rpc-bind-ip",
-            "127.0.0.1",
-        ])
+        .args(MONEROD_SAFE_FLAGS)
         .args([
             "--p2p-bind-port",
             &p2p.to_string(),

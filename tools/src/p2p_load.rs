@@ -100,27 +100,7 @@ fn start_xmrd(bin: &PathBuf, port: u16, n: usize) -> anyhow::Result<Node> {
 fn start_monerod(port: u16, n: usize) -> anyhow::Result<Node> {
     let dir = temp_dir("monerod")?;
     let child = Command::new("monerod")
-        .args([
-            "--regtest",
-            "--fixed-difficulty",
-            "1",
-            "--non-interactive",
-            "--no-igd",
-        ])
-        .args([
-            "--disable-dns-checkpoints",
-            "--check-updates",
-            "disabled",
-            "--no-zmq",
-        ])
-        .args([
-            "--rpc-ssl",
-            "disabled",
-            "--p2p-bind-ip",
-            "127.0.0.1",
-            "--rpc-bind-ip",
-            "127.0.0.1",
-        ])
+        .args(xmrd::testdata::realpeer::MONEROD_SAFE_FLAGS)
         .args([
             "--p2p-bind-port",
             &port.to_string(),
