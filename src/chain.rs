@@ -45,7 +45,11 @@ pub struct MetaWindow {
 impl MetaWindow {
     /// Loads the window below the store's top.
     pub fn load(reader: &ChainReader) -> Result<Self, StoreError> {
-        let count = reader.view().block_count;
+        Self::load_below(reader, reader.view().block_count)
+    }
+
+    /// Loads the window below height `count` (the store's top or lower: a fork's base).
+    pub fn load_below(reader: &ChainReader, count: u64) -> Result<Self, StoreError> {
         let first = count.saturating_sub(META_WINDOW_BLOCKS);
         let heights: Vec<u64> = (first..count).collect();
         let mut metas = VecDeque::with_capacity(heights.len());
@@ -120,6 +124,41 @@ impl StoreChain {
         }
     }
 
+    /// A view of the store as it was when it had `count` blocks (the base of an alternative
+    /// chain): the blocks, outputs, spent key images and transactions above it are
+    /// invisible. Loads its own metadata window.
+    pub fn below(net: ConsensusNet, reader: ChainReader, count: u64) -> Result<Self, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt {
+            cf: xmrd_storage::schema::BLOCK_META,
+            what,
+        };
+        if count == 0 || count > reader.view().block_count {
+            return Err(corrupt(format!("no chain of {count} blocks to view")));
+        }
+        let top = reader
+            .blocks(&[count - 1])?
+            .pop()
+            .flatten()
+            .ok_or_else(|| corrupt(format!("no block at height {}", count - 1)))?;
+        let window = Arc::new(MetaWindow::load_below(&reader, count)?);
+        Ok(StoreChain {
+            net,
+            view: ReadView {
+                block_count: count,
+                top_hash: top.hash,
+                cumulative_difficulty: top.meta.cumulative_difficulty,
+                rct_outputs: top.cumulative_rct_outputs,
+            },
+            reader,
+            window,
+        })
+    }
+
+    /// The metadata window this view reads.
+    pub fn window(&self) -> &Arc<MetaWindow> {
+        &self.window
+    }
+
     /// The read view this context is pinned to.
     pub fn view(&self) -> ReadView {
         self.view
@@ -185,6 +224,8 @@ impl ChainContext for StoreChain {
         if amount == 0 {
             self.view.rct_outputs
         } else {
+            // In a view below the top this still counts the outputs of the replaced blocks
+            // (pre-RingCT amounts are not indexed by height); `outputs` hides them.
             self.reader.pre_rct_output_count(amount).unwrap_or(0)
         }
     }
@@ -200,8 +241,13 @@ impl ChainContext for StoreChain {
             Ok(v) => v
                 .iter()
                 .zip(indices)
-                // Outputs above the pinned view belong to blocks committed since.
-                .map(|(r, i)| r.as_ref().filter(|_| *i < n).map(record_to_info))
+                // Outputs above the pinned view belong to blocks committed since (or, in a
+                // view below the top, to the blocks an alternative chain replaces).
+                .map(|(r, i)| {
+                    r.as_ref()
+                        .filter(|r| *i < n && r.tx.height < self.view.block_count)
+                        .map(record_to_info)
+                })
                 .collect(),
             Err(_) => vec![None; indices.len()],
         }

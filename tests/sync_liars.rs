@@ -12,7 +12,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -21,7 +21,7 @@ use monero_oxide::ringct::RctPrunable;
 use monero_oxide::transaction::Transaction;
 use xmrd::chainfile::Package;
 use xmrd::p2p::{Connection, Event, LocalNode, Network};
-use xmrd::testdata::realpeer::{realpeer, store_top, KillOnDrop, ServedMonerod};
+use xmrd::testdata::realpeer::{realpeer, spawn_xmrd, store_top, ServedMonerod};
 use xmrd::wire::epee::Hashes;
 use xmrd::wire::messages::{
     BlockCompleteEntry, BlockTxs, ChainResponse, CoreSyncData, GetObjectsResponse, Message,
@@ -206,26 +206,14 @@ fn run(lie: Lie, base: u16) {
     });
     let data = work.join("xmrd");
     let log_path = work.join("xmrd.log");
-    let xmrd = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_xmrd"))
-            .args([
-                "--regtest",
-                "--fixed-difficulty",
-                "1",
-                "--p2p-bind-ip",
-                "127.0.0.1",
-            ])
-            .args(["--p2p-bind-port", &(base + 4).to_string(), "--shards", "2"])
-            .args(["--add-exclusive-node", &format!("127.0.0.1:{liar_port}")])
-            .args(["--add-exclusive-node", &format!("127.0.0.1:{base}")])
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--log-level", "xmrd=debug,info"])
-            .stdout(std::fs::File::create(&log_path).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let xmrd = spawn_xmrd(
+        Path::new(env!("CARGO_BIN_EXE_xmrd")),
+        &data,
+        base + 4,
+        &[liar_port, base],
+        &log_path,
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(400);
     loop {
         if let Some((h, t)) = store_top(&data) {

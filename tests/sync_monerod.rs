@@ -7,12 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use xmrd::testdata::realpeer::{
-    fresh_monerod, json_rpc, realpeer, store_top, wait_for, KillOnDrop, ServedMonerod,
+    fresh_monerod, json_rpc, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, KillOnDrop,
+    ServedMonerod,
 };
 
 const A: (u16, u16, u16) = (48320, 48321, 48322);
@@ -21,33 +21,19 @@ const B_P2P: u16 = 48324;
 const B_RPC: u16 = 48325;
 
 /// Starts xmrd on regtest (fixed difficulty 1) syncing from the monerod on `from`.
-fn xmrd(data: &Path, port: u16, from: u16, log: std::fs::File) -> KillOnDrop {
-    KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_xmrd"))
-            .args([
-                "--regtest",
-                "--fixed-difficulty",
-                "1",
-                "--p2p-bind-ip",
-                "127.0.0.1",
-            ])
-            .args(["--p2p-bind-port", &port.to_string(), "--shards", "2"])
-            .args(["--add-exclusive-node", &format!("127.0.0.1:{from}")])
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--log-level", "xmrd=debug,info"])
-            .stdout(log)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+fn xmrd(data: &Path, port: u16, from: u16, log: &Path) -> KillOnDrop {
+    spawn_xmrd(
+        Path::new(env!("CARGO_BIN_EXE_xmrd")),
+        data,
+        port,
+        &[from],
+        log,
     )
+    .unwrap()
 }
 
 fn temp(tag: &str) -> std::path::PathBuf {
-    let w = std::env::temp_dir().join(format!("xmrd-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&w);
-    std::fs::create_dir_all(&w).unwrap();
-    w
+    temp_dir(tag).unwrap()
 }
 
 #[test]
@@ -67,12 +53,7 @@ fn xmrd_syncs_from_monerod_and_a_fresh_monerod_syncs_from_xmrd() {
     // (a) xmrd syncs from monerod.
     let data = work.join("xmrd");
     let started = Instant::now();
-    let xmrd = xmrd(
-        &data,
-        X_P2P,
-        A.0,
-        std::fs::File::create(work.join("xmrd.log")).unwrap(),
-    );
+    let xmrd = xmrd(&data, X_P2P, A.0, &work.join("xmrd.log"));
     let synced = wait_for("xmrd to sync the chain", 600, || {
         store_top(&data).filter(|(h, _)| *h >= height)
     });
@@ -109,14 +90,7 @@ fn sync_survives_sigkill_and_resumes_to_the_same_top() {
     .unwrap();
     let (height, top) = a.top().unwrap();
     let data = work.join("xmrd");
-    let spawn = |i: usize| {
-        xmrd(
-            &data,
-            XP,
-            A2.0,
-            std::fs::File::create(work.join(format!("xmrd-{i}.log"))).unwrap(),
-        )
-    };
+    let spawn = |i: usize| xmrd(&data, XP, A2.0, &work.join(format!("xmrd-{i}.log")));
     let seed = std::process::id() as u64;
     let mut last = 0u64;
     let mut kills = 0;

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use xmrd_storage::{ChainReader, ChainStore, CommitHandle, StoreConfig};
+use xmrd_storage::{BlockWrite, ChainReader, ChainStore, CommitHandle, StoreConfig};
 
 use crate::chain::{block_write, MetaWindow, StoreChain};
 use crate::consensus::pow::RandomXHasher;
-use crate::consensus::ConsensusNet;
-use crate::sync::{Action, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
+use crate::consensus::{ConsensusNet, Overlay};
+use crate::sync::{Action, Downloaded, Fork, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
 use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
 use crate::wire::epee::{Hashes, U64s};
 use crate::wire::messages::{
@@ -141,6 +141,36 @@ pub fn start(
     })
 }
 
+/// An alternative chain being verified before the node switches to it: our chain below
+/// the fork with the fork's verified blocks applied on top, and their store writes.
+struct AltBranch {
+    epoch: u64,
+    chain: Overlay<StoreChain>,
+    writes: Vec<BlockWrite>,
+}
+
+impl AltBranch {
+    fn cumulative_difficulty(&self) -> u128 {
+        self.chain
+            .applied()
+            .last()
+            .map_or(self.chain.base().view().cumulative_difficulty, |e| {
+                e.cumulative_difficulty
+            })
+    }
+}
+
+/// The sync thread's state besides the [`Syncer`].
+struct Driver {
+    reader: ChainReader,
+    committer: CommitHandle,
+    pool: Arc<VerifyPool>,
+    window: Arc<MetaWindow>,
+    net: ConsensusNet,
+    alt: Option<AltBranch>,
+    progress: Progress,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn sync_loop(
     rx: Receiver<SyncInput>,
@@ -158,14 +188,15 @@ fn sync_loop(
         max_buffer_bytes,
     );
     let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
-    let mut window = Arc::new(window);
-    let mut progress = Progress::new(view.block_count);
     set_main_seed(&pool, &reader, view.block_count, view.block_count);
-    let hash_at = |reader: &ChainReader, h: u64| -> Option<[u8; 32]> {
-        reader
-            .block_hashes(&[h])
-            .ok()
-            .and_then(|v| v.into_iter().next().flatten())
+    let mut d = Driver {
+        reader,
+        committer,
+        pool,
+        window: Arc::new(window),
+        net,
+        alt: None,
+        progress: Progress::new(view.block_count),
     };
     loop {
         // Inputs: wait a little when idle.
@@ -193,7 +224,7 @@ fn sync_loop(
                     cumulative_difficulty,
                 } => syncer.on_peer_state(key, height, cumulative_difficulty),
                 SyncInput::ChainEntry(key, r) => {
-                    if let Err(f) = syncer.on_chain_entry(key, &r, |h| hash_at(&reader, h)) {
+                    if let Err(f) = syncer.on_chain_entry(key, &r, |h| d.hash_at(h)) {
                         drops.push((key, f));
                     }
                 }
@@ -208,55 +239,14 @@ fn sync_loop(
                 }
             }
         }
-        // Verify and commit what is ready.
+        // Verify and commit what is ready (a fork's blocks: verify, and switch once heavier).
         let ready = syncer.take_ready(VERIFY_SPAN_BLOCKS);
         if !ready.is_empty() {
-            let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
-            let first_height = ready.first().map_or(0, |d| d.height);
-            let base = StoreChain::new(net, reader.clone(), Arc::clone(&window));
-            let verdict = pool.verify_span_blocking(
-                &base,
-                ready.into_iter().map(|d| d.block).collect(),
-                BlockChecks::now(),
-            );
-            let mut writes = Vec::new();
-            let mut failed = None;
-            for (i, v) in verdict.into_iter().enumerate() {
-                match v {
-                    Ok(v) => writes.push(block_write(&v, net)),
-                    Err(e) => {
-                        failed = Some((i, e));
-                        break;
-                    }
-                }
-            }
-            let committed = writes.len();
-            if !writes.is_empty() {
-                let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
-                match committer.push_blocks(writes) {
-                    Ok(view) => {
-                        let w = Arc::make_mut(&mut window);
-                        for m in metas {
-                            w.push(m);
-                        }
-                        syncer.on_chain(view.block_count, view.cumulative_difficulty);
-                        set_main_seed(&pool, &reader, view.block_count, syncer.target());
-                        progress.committed(committed as u64, view.block_count, syncer.target());
-                    }
-                    Err(e) => {
-                        tracing::error!("commit failed: {e}");
-                        syncer.requeue_from(first_height);
-                    }
-                }
-            }
-            if let Some((i, e)) = failed {
-                let height = first_height + i as u64;
-                tracing::warn!(height, "block refused: {e}");
-                syncer.on_invalid_block(height);
-                if let Some(k) = from.get(i) {
-                    drops.push((*k, SyncFault::InvalidBlock(e.to_string())));
-                }
-            }
+            let fault = match syncer.fork() {
+                Some(fork) => d.verify_alt(&mut syncer, fork, ready),
+                None => d.verify_main(&mut syncer, ready),
+            };
+            drops.extend(fault);
         }
         for (k, f) in drops {
             syncer.on_peer_gone(k);
@@ -264,7 +254,7 @@ fn sync_loop(
                 let _ = o.send(PeerCmd::Drop(f));
             }
         }
-        for a in syncer.poll(Instant::now(), |h| hash_at(&reader, h)) {
+        for a in syncer.poll(Instant::now(), |h| d.hash_at(h)) {
             match a {
                 Action::Send(k, m) => {
                     if let Some(o) = outboxes.get(&k) {
@@ -278,8 +268,186 @@ fn sync_loop(
                 }
             }
         }
-        progress.maybe_log(syncer.height(), syncer.target());
+        d.progress.maybe_log(syncer.height(), syncer.target());
     }
+}
+
+impl Driver {
+    fn hash_at(&self, h: u64) -> Option<[u8; 32]> {
+        self.reader
+            .block_hashes(&[h])
+            .ok()
+            .and_then(|v| v.into_iter().next().flatten())
+    }
+
+    /// Verifies blocks that extend our chain and commits those before the first failure.
+    fn verify_main(
+        &mut self,
+        syncer: &mut Syncer,
+        ready: Vec<Downloaded>,
+    ) -> Option<(PeerKey, SyncFault)> {
+        let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
+        let first_height = ready.first().map_or(0, |d| d.height);
+        let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
+        let verdict = self.pool.verify_span_blocking(
+            &base,
+            ready.into_iter().map(|d| d.block).collect(),
+            BlockChecks::now(),
+        );
+        let (writes, failed) = split_verdict(verdict, self.net);
+        let committed = writes.len();
+        if !writes.is_empty() {
+            let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
+            match self.committer.push_blocks(writes) {
+                Ok(view) => {
+                    let w = Arc::make_mut(&mut self.window);
+                    for m in metas {
+                        w.push(m);
+                    }
+                    syncer.on_chain(view.block_count, view.cumulative_difficulty);
+                    set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
+                    self.progress
+                        .committed(committed as u64, view.block_count, syncer.target());
+                }
+                Err(e) => {
+                    tracing::error!("commit failed: {e}");
+                    syncer.requeue_from(first_height);
+                }
+            }
+        }
+        let (i, e) = failed?;
+        let height = first_height + i as u64;
+        tracing::warn!(height, "block refused: {e}");
+        syncer.on_invalid_block(height);
+        from.get(i)
+            .map(|k| (*k, SyncFault::InvalidBlock(e.to_string())))
+    }
+
+    /// Verifies a fork's blocks against our chain below the fork plus the fork's blocks
+    /// verified before, and switches to the fork once it is heavier than our chain.
+    fn verify_alt(
+        &mut self,
+        syncer: &mut Syncer,
+        fork: Fork,
+        ready: Vec<Downloaded>,
+    ) -> Option<(PeerKey, SyncFault)> {
+        if self.alt.as_ref().is_none_or(|a| a.epoch != fork.epoch) {
+            match StoreChain::below(self.net, self.reader.clone(), fork.height) {
+                Ok(base) => {
+                    self.alt = Some(AltBranch {
+                        epoch: fork.epoch,
+                        chain: Overlay::on(base),
+                        writes: Vec::new(),
+                    });
+                }
+                Err(e) => {
+                    tracing::error!(
+                        height = fork.height,
+                        "cannot view the chain below a fork: {e}"
+                    );
+                    syncer.abandon_fork(0);
+                    self.alt = None;
+                    return None;
+                }
+            }
+        }
+        let alt = self.alt.as_mut()?;
+        let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
+        let first_height = ready.first().map_or(0, |d| d.height);
+        let verdict = self.pool.verify_span_blocking(
+            &alt.chain,
+            ready.into_iter().map(|d| d.block).collect(),
+            BlockChecks::now(),
+        );
+        for v in verdict.iter().flatten() {
+            alt.chain.apply(v.effects.clone());
+        }
+        let (writes, failed) = split_verdict(verdict, self.net);
+        alt.writes.extend(writes);
+        if let Some((i, e)) = failed {
+            let height = first_height + i as u64;
+            tracing::warn!(height, fork = fork.height, "alternative block refused: {e}");
+            syncer.on_invalid_block(height);
+            self.alt = None;
+            return from
+                .get(i)
+                .map(|k| (*k, SyncFault::InvalidBlock(e.to_string())));
+        }
+        let ours = self.reader.view();
+        let theirs = alt.cumulative_difficulty();
+        if theirs > ours.cumulative_difficulty {
+            self.switch(syncer, fork, ours.block_count);
+        } else if syncer.fork_complete() {
+            let peer = syncer.abandon_fork(theirs);
+            tracing::info!(
+                fork = fork.height,
+                ?peer,
+                "alternative chain fully verified but not heavier than ours; staying"
+            );
+            self.alt = None;
+        }
+        None
+    }
+
+    /// The reorg: pops our blocks above the fork and commits the fork's, as monerod's
+    /// `switch_to_alternative_blockchain`. The fork was verified in full first, so only a
+    /// store error can stop the second step; the chain is then left at the fork's base,
+    /// whole, and sync fetches the rest again.
+    fn switch(&mut self, syncer: &mut Syncer, fork: Fork, our_count: u64) {
+        let Some(alt) = self.alt.take() else { return };
+        let depth = our_count - fork.height;
+        let metas: Vec<_> = alt.writes.iter().map(|w| w.meta).collect();
+        let mut window = (**alt.chain.base().window()).clone();
+        let result = self
+            .committer
+            .pop_blocks(depth)
+            .and_then(|_| self.committer.push_blocks(alt.writes));
+        match result {
+            Ok(view) => {
+                for m in metas {
+                    window.push(m);
+                }
+                self.window = Arc::new(window);
+                tracing::info!(
+                    fork = fork.height,
+                    replaced = depth,
+                    height = view.block_count,
+                    top = %hex::encode(view.top_hash),
+                    "switched to a heavier alternative chain"
+                );
+                syncer.on_switched(view.block_count, view.cumulative_difficulty);
+                set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
+            }
+            Err(e) => {
+                tracing::error!(fork = fork.height, "reorg failed: {e}");
+                let view = self.reader.view();
+                match MetaWindow::load(&self.reader) {
+                    Ok(w) => self.window = Arc::new(w),
+                    Err(e) => tracing::error!("cannot reload the metadata window: {e}"),
+                }
+                syncer.abandon_fork(0);
+                syncer.on_chain(view.block_count, view.cumulative_difficulty);
+            }
+        }
+    }
+}
+
+/// The store writes of the blocks before the first failure, and that failure.
+fn split_verdict(
+    verdict: crate::verify::SpanVerdict,
+    net: ConsensusNet,
+) -> (
+    Vec<BlockWrite>,
+    Option<(usize, crate::consensus::BlockError)>,
+) {
+    let mut writes = Vec::new();
+    for (i, v) in verdict.into_iter().enumerate() {
+        match v {
+            Ok(v) => writes.push(block_write(&v, net)),
+            Err(e) => return (writes, Some((i, e))),
+        }
+    }
+    (writes, None)
 }
 
 /// Tells the RandomX hasher which seed the next block uses and how far behind we are, so

@@ -10,6 +10,14 @@
 //! and commit. A peer that sends what was not asked, or a block that fails verification,
 //! is dropped and its spans go to others; a peer that does not answer in
 //! [`REQUEST_TIMEOUT`] loses its span.
+//!
+//! Alternative chains: when the best peer's chain entry leaves ours below our top and the
+//! peer claims more cumulative difficulty than we have, the plan forks there ([`Fork`]):
+//! its blocks are downloaded from the fork height on and handed out for verification
+//! against our chain as it was at the fork, and the node switches to them (a reorg) once
+//! they carry more cumulative difficulty than our chain, as monerod's
+//! `switch_to_alternative_blockchain`. Blocks taken into a fork and not yet switched to
+//! count against the download buffer, which bounds the depth of a reorg.
 
 pub mod history;
 pub mod validate;
@@ -96,6 +104,20 @@ impl Peer {
     }
 }
 
+/// A planned alternative chain that leaves ours below our top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fork {
+    /// Height of its first block (our chain's block there is replaced).
+    pub height: u64,
+    /// How many of its blocks have been handed out for verification.
+    pub taken: u64,
+    /// Bytes of the blocks handed out and not yet switched to.
+    pub bytes: usize,
+    /// Changes whenever the fork is replaced or dropped, so that whoever holds its
+    /// verified blocks knows to let them go.
+    pub epoch: u64,
+}
+
 /// A verified-ready block with who sent it.
 #[derive(Debug, Clone)]
 pub struct Downloaded {
@@ -125,6 +147,11 @@ pub struct Syncer {
     plan_difficulty: u128,
     /// Blocks that failed verification (bounded by [`MAX_INVALID_BLOCKS`]).
     invalid: std::collections::HashSet<[u8; 32]>,
+    /// The alternative chain the plan follows, if it leaves ours below our top.
+    fork: Option<Fork>,
+    /// The peer whose chain entry the plan follows.
+    plan_peer: Option<PeerKey>,
+    epochs: u64,
 }
 
 fn block_len(b: &SpanBlock) -> usize {
@@ -145,7 +172,53 @@ impl Syncer {
             max_buffer_bytes,
             plan_difficulty: 0,
             invalid: std::collections::HashSet::new(),
+            fork: None,
+            plan_peer: None,
+            epochs: 0,
         }
+    }
+
+    /// The alternative chain being fetched, if any.
+    pub fn fork(&self) -> Option<Fork> {
+        self.fork
+    }
+
+    /// Height of the next block to hand out: past what a fork has handed out, else our top.
+    fn cursor(&self) -> u64 {
+        self.fork.map_or(self.height, |f| f.height + f.taken)
+    }
+
+    /// Forgets the fork and everything planned from its height.
+    fn drop_fork(&mut self) {
+        if let Some(f) = self.fork.take() {
+            self.cut_from(f.height);
+            self.plan_difficulty = 0;
+        }
+    }
+
+    /// The fork's blocks were all handed out and verified, and they do not carry more
+    /// cumulative difficulty than our chain: the peer that named them claimed more than
+    /// they carry. It is believed again only when a timed sync claims more still.
+    /// Returns that peer.
+    pub fn abandon_fork(&mut self, carried: u128) -> Option<PeerKey> {
+        self.drop_fork();
+        let peer = self.plan_peer.take();
+        self.plan_difficulty = 0;
+        if let Some(p) = peer.and_then(|k| self.peers.get_mut(&k)) {
+            p.cumulative_difficulty = carried.min(self.cumulative_difficulty);
+            p.entry = None;
+        }
+        peer
+    }
+
+    /// Whether every block the fork's plan names has been handed out.
+    pub fn fork_complete(&self) -> bool {
+        self.fork.is_some()
+            && self.plan.range(self.cursor()..).next().is_none()
+            && self
+                .plan_peer
+                .and_then(|k| self.peers.get(&k))
+                .is_none_or(|p| p.entry_end() >= p.height)
     }
 
     /// Our chain height.
@@ -195,15 +268,28 @@ impl Syncer {
 
     /// Our chain moved (blocks committed, by sync or otherwise).
     pub fn on_chain(&mut self, height: u64, cumulative_difficulty: u128) {
+        if self.fork.is_some_and(|f| height <= f.height) {
+            // Our chain no longer reaches the fork's base.
+            self.drop_fork();
+        }
         self.height = height;
         self.cumulative_difficulty = cumulative_difficulty;
-        self.plan = self.plan.split_off(&height);
-        let below: Vec<u64> = self.buffer.range(..height).map(|(h, _)| *h).collect();
+        // What lies below our top is done with, except a fork's blocks.
+        let keep = self.fork.map_or(height, |f| f.height);
+        self.plan = self.plan.split_off(&keep);
+        let below: Vec<u64> = self.buffer.range(..keep).map(|(h, _)| *h).collect();
         for h in below {
             if let Some(d) = self.buffer.remove(&h) {
                 self.buffer_bytes -= block_len(&d.block);
             }
         }
+    }
+
+    /// The node switched to the fork's blocks (a reorg): our chain is now `height` blocks
+    /// with `cumulative_difficulty`.
+    pub fn on_switched(&mut self, height: u64, cumulative_difficulty: u128) {
+        self.fork = None;
+        self.on_chain(height, cumulative_difficulty);
     }
 
     /// The sparse history request for our chain (ids from `hash_at`).
@@ -243,15 +329,18 @@ impl Syncer {
         // up tells us its chain (one 2006 each; the best one becomes the plan).
         let ours = self.cumulative_difficulty;
         let height = self.height;
+        let cursor = self.cursor();
+        let fork_bytes = self.fork.map_or(0, |f| f.bytes);
         let wanting: Vec<PeerKey> = self
             .peers
             .iter()
             .filter(|(_, p)| matches!(p.waiting, Waiting::Nothing))
-            .filter(|(_, p)| p.cumulative_difficulty > ours && p.height > height)
+            // Cumulative difficulty decides, not height: a heavier chain may be shorter.
+            .filter(|(_, p)| p.cumulative_difficulty > ours)
             .filter(|(_, p)| {
                 let end = p.entry_end();
                 p.entry.is_none()
-                    || (p.height > end && end <= height + 2 * MAX_BLOCKS_PER_REQUEST as u64)
+                    || (p.height > end && end <= cursor + 2 * MAX_BLOCKS_PER_REQUEST as u64)
             })
             .map(|(k, _)| *k)
             .collect();
@@ -277,7 +366,7 @@ impl Syncer {
         idle.sort_unstable();
         for k in idle {
             let reserved = self.inflight.len() * ESTIMATED_BLOCK_BYTES;
-            if self.buffer_bytes + reserved >= self.max_buffer_bytes {
+            if self.buffer_bytes + fork_bytes + reserved >= self.max_buffer_bytes {
                 break;
             }
             let Some(peer) = self.peers.get(&k) else {
@@ -285,7 +374,7 @@ impl Syncer {
             };
             let mut ids = Vec::new();
             let mut start = None;
-            for (h, id) in self.plan.range(self.height..) {
+            for (h, id) in self.plan.range(cursor..) {
                 if ids.len() >= MAX_BLOCKS_PER_REQUEST {
                     break;
                 }
@@ -348,33 +437,81 @@ impl Syncer {
         // The entry's own claim replaces the handshake's: a peer whose entry ends where its
         // chain ends is not asked again until a timed sync says it has grown.
         p.height = e.total_height;
-        if e.cumulative_difficulty > p.cumulative_difficulty {
+        // Likewise its cumulative difficulty (newer than the handshake's).
+        if e.cumulative_difficulty != 0 {
             p.cumulative_difficulty = e.cumulative_difficulty;
         }
         let difficulty = p.cumulative_difficulty;
         p.entry = Some((e.start_height, e.ids.clone()));
-        // The best chain we know of is the plan; a worse peer's entry only says which of
-        // the planned blocks it can serve.
+        // Where the entry leaves our chain (the ids we have come first: `check_chain_entry`).
+        let leaves = e
+            .ids
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, id)| (e.start_height + i as u64, *id))
+            .find(|(h, id)| hash_at(*h) != Some(*id))
+            .map(|(h, _)| h);
+        let Some(leaves) = leaves else {
+            return Ok(());
+        };
+        // A chain that leaves ours below our top is worth fetching only if it is heavier;
+        // the best chain we know of is the plan, and a worse peer's entry only says which
+        // of the planned blocks it can serve.
+        if leaves < self.height && difficulty <= self.cumulative_difficulty {
+            return Ok(());
+        }
         if difficulty < self.plan_difficulty && !self.plan.is_empty() {
             return Ok(());
         }
         self.plan_difficulty = difficulty;
-        for (i, id) in e.ids.iter().enumerate().skip(1) {
-            let h = e.start_height + i as u64;
-            if h >= self.height && hash_at(h) != Some(*id) {
-                if self.plan.get(&h) != Some(id) {
-                    // A different chain above this height: what we planned there is void.
-                    let stale = self.plan.split_off(&h);
-                    for sh in stale.keys() {
-                        if let Some(d) = self.buffer.remove(sh) {
-                            self.buffer_bytes -= block_len(&d.block);
-                        }
-                    }
+        self.plan_peer = Some(peer);
+        if leaves < self.height {
+            if self.fork.is_none_or(|f| f.height != leaves) {
+                if let Some(f) = self.fork {
+                    self.cut_from(f.height.min(leaves));
                 }
-                self.plan.insert(h, *id);
+                self.new_fork(leaves);
             }
+        } else if let Some(f) = self.fork {
+            // The best chain now extends ours as it is: the fork is void.
+            self.fork = None;
+            self.cut_from(f.height);
+        }
+        for (i, id) in e.ids.iter().enumerate() {
+            let h = e.start_height + i as u64;
+            if h < leaves || self.plan.get(&h) == Some(id) {
+                continue;
+            }
+            // A different chain from this height: what we planned there is void, and so
+            // are a fork's blocks already handed out from there.
+            self.cut_from(h);
+            if let Some(f) = self.fork {
+                if h < f.height + f.taken {
+                    self.new_fork(f.height);
+                }
+            }
+            self.plan.insert(h, *id);
         }
         Ok(())
+    }
+
+    /// Starts a fork at `height` with nothing handed out (a new epoch).
+    fn new_fork(&mut self, height: u64) {
+        self.epochs += 1;
+        self.fork = Some(Fork {
+            height,
+            taken: 0,
+            bytes: 0,
+            epoch: self.epochs,
+        });
+    }
+
+    /// Forgets the plan, downloads and requests from `height` on (not the fork itself).
+    fn cut_from(&mut self, height: u64) {
+        let _ = self.plan.split_off(&height);
+        self.requeue_from(height);
+        self.inflight.retain(|h, _| *h < height);
     }
 
     /// An objects response (2004) arrived.
@@ -399,7 +536,9 @@ impl Syncer {
         for (i, b) in blocks.into_iter().enumerate() {
             let h = start + i as u64;
             // Keep it only if it is still what the plan wants there.
-            if h >= self.height && self.plan.get(&h) == ids.get(i) && !self.buffer.contains_key(&h)
+            if h >= self.cursor()
+                && self.plan.get(&h) == ids.get(i)
+                && !self.buffer.contains_key(&h)
             {
                 self.buffer_bytes += block_len(&b);
                 self.buffer.insert(
@@ -416,14 +555,22 @@ impl Syncer {
     }
 
     /// Takes the contiguous downloaded blocks that extend our chain, at most `max`.
+    /// While a fork is planned these are its blocks (heights below our top, from
+    /// [`Fork::height`] on); their bytes stay counted against the buffer until the node
+    /// switches to them or the fork is dropped.
     pub fn take_ready(&mut self, max: usize) -> Vec<Downloaded> {
         let mut out = Vec::new();
-        let mut h = self.height;
+        let mut h = self.cursor();
         while out.len() < max {
             let Some(d) = self.buffer.remove(&h) else {
                 break;
             };
-            self.buffer_bytes -= block_len(&d.block);
+            let len = block_len(&d.block);
+            self.buffer_bytes -= len;
+            if let Some(f) = &mut self.fork {
+                f.taken += 1;
+                f.bytes += len;
+            }
             out.push(d);
             h += 1;
         }
@@ -440,10 +587,11 @@ impl Syncer {
             }
             self.invalid.insert(*id);
         }
-        self.requeue_from(height);
-        let _ = self.plan.split_off(&height);
+        self.cut_from(height);
+        // A fork with an invalid block can never be switched to.
+        self.drop_fork();
         self.plan_difficulty = 0;
-        self.inflight.retain(|h, _| *h < height);
+        self.plan_peer = None;
         // Every entry that vouched for it is cut there, so peers are asked again.
         for p in self.peers.values_mut() {
             if let Some((start, ids)) = &mut p.entry {

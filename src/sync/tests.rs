@@ -271,3 +271,158 @@ fn buffer_bound_holds_back_requests() {
         .count();
     assert_eq!(n, 1, "{a:?}");
 }
+
+fn real_chain() -> Option<Vec<crate::chainfile::Package>> {
+    let dir = crate::testdata::shared_subdir("realpeer/chains")?;
+    Some(
+        crate::chainfile::read_all(
+            std::fs::File::open(dir.join("regtest-700b-2500tx.raw")).unwrap(),
+        )
+        .unwrap(),
+    )
+}
+
+fn objects(pk: &[crate::chainfile::Package]) -> GetObjectsResponse {
+    GetObjectsResponse {
+        blocks: pk
+            .iter()
+            .map(|p| BlockCompleteEntry {
+                block: Bytes::from(p.block.clone()),
+                txs: BlockTxs::Full(p.txs.iter().map(|t| Bytes::from(t.clone())).collect()),
+                ..Default::default()
+            })
+            .collect(),
+        current_blockchain_height: 700,
+        ..Default::default()
+    }
+}
+
+fn asked_objects(a: &[Action], peer: PeerKey) -> Option<Vec<[u8; 32]>> {
+    a.iter().find_map(|x| match x {
+        Action::Send(k, Message::GetObjectsRequest(r)) if *k == peer => {
+            Some(r.blocks.iter().collect())
+        }
+        _ => None,
+    })
+}
+
+/// A heavier chain that leaves ours below our top becomes a fork: its blocks are asked
+/// from the fork height, handed out in order with their bytes still counted against the
+/// buffer, and a fork whose blocks are all handed out without outweighing us is abandoned
+/// (its peer no longer believed). A lighter one is not fetched at all.
+#[test]
+fn heavier_chain_below_our_top_is_fetched_as_a_fork() {
+    let Some(pk) = real_chain() else { return };
+    let chain: Vec<[u8; 32]> = pk
+        .iter()
+        .map(|p| {
+            monero_oxide::block::Block::read(&mut p.block.as_slice())
+                .unwrap()
+                .hash()
+        })
+        .collect();
+    // Our chain: the real one to 549, then 60 blocks of our own (heights 550..610).
+    let fake = ids(60);
+    let ours = |h: u64| match h {
+        0..=549 => Some(chain[h as usize]),
+        550..=609 => Some(fake[h as usize - 550]),
+        _ => None,
+    };
+    // A lighter chain that leaves ours is not fetched.
+    let mut s = Syncer::new(610, 610, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(3, 700, 611);
+    s.poll(Instant::now(), ours);
+    let mut light = entry(540, &chain[540..700], 700);
+    light.cumulative_difficulty = 600;
+    s.on_chain_entry(3, &light, ours).unwrap();
+    assert_eq!(s.fork(), None);
+    assert_eq!(asked_objects(&s.poll(Instant::now(), ours), 3), None);
+
+    // A heavier one is.
+    let mut s = Syncer::new(610, 610, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(7, 700, 700);
+    s.poll(Instant::now(), ours);
+    s.on_chain_entry(7, &entry(540, &chain[540..700], 700), ours)
+        .unwrap();
+    let fork = s.fork().unwrap();
+    assert_eq!((fork.height, fork.taken), (550, 0));
+    let asked = asked_objects(&s.poll(Instant::now(), ours), 7).unwrap();
+    assert_eq!(asked, chain[550..650].to_vec());
+    s.on_objects(7, &objects(&pk[550..650])).unwrap();
+    let ready = s.take_ready(1000);
+    assert_eq!(ready.first().map(|d| d.height), Some(550));
+    assert_eq!(ready.len(), 100);
+    let fork2 = s.fork().unwrap();
+    assert_eq!((fork2.taken, fork2.epoch), (100, fork.epoch));
+    assert!(fork2.bytes > 0);
+    assert_eq!(s.height(), 610, "our chain is untouched until a switch");
+    assert!(!s.fork_complete());
+    // The rest of the fork, from where the first span ended.
+    let asked = asked_objects(&s.poll(Instant::now(), ours), 7).unwrap();
+    assert_eq!(asked, chain[650..700].to_vec());
+    s.on_objects(7, &objects(&pk[650..700])).unwrap();
+    assert_eq!(s.take_ready(1000).first().map(|d| d.height), Some(650));
+    assert!(s.fork_complete());
+    // Not heavier after all: abandoned, and the peer is not asked again.
+    assert_eq!(s.abandon_fork(600), Some(7));
+    assert_eq!(s.fork(), None);
+    let a = s.poll(Instant::now(), ours);
+    assert_eq!(sent_chain_request(&a), None, "{a:?}");
+    assert_eq!(asked_objects(&a, 7), None);
+}
+
+/// After a switch the fork's blocks are our chain and the plan goes on from the new top;
+/// an entry forking at another height starts a new epoch (the old fork's verified blocks
+/// are void).
+#[test]
+fn switch_and_refork() {
+    let chain = ids(200);
+    let mut mine = chain.clone();
+    for id in mine.iter_mut().skip(100) {
+        id[31] = 0xee;
+    }
+    let ours = |h: u64| (h < 120).then(|| mine[h as usize]);
+    let mut s = Syncer::new(120, 120, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(1, 200, 200);
+    s.poll(Instant::now(), ours);
+    s.on_chain_entry(1, &entry(90, &chain[90..200], 200), ours)
+        .unwrap();
+    let f = s.fork().unwrap();
+    assert_eq!(f.height, 100);
+    // A heavier peer's entry forking lower: a new epoch.
+    let mut other = chain.clone();
+    for id in other.iter_mut().skip(95) {
+        id[30] = 0xdd;
+    }
+    s.on_peer_state(2, 210, 210);
+    s.poll(Instant::now(), ours);
+    s.on_chain_entry(2, &entry(90, &other[90..200], 210), ours)
+        .unwrap();
+    let g = s.fork().unwrap();
+    assert_eq!(g.height, 95);
+    assert_ne!(g.epoch, f.epoch);
+    // The switch: our chain is now the fork's first 30 blocks.
+    s.on_switched(125, 125);
+    assert_eq!(s.fork(), None);
+    assert_eq!(s.height(), 125);
+}
+
+#[test]
+fn fork_a_few_blocks_below_the_top() {
+    let chain = ids(720);
+    let mut mine = chain.clone();
+    for id in mine.iter_mut().skip(700) {
+        id[31] = 0xee;
+    }
+    let ours = |h: u64| (h < 704).then(|| mine[h as usize]);
+    let mut s = Syncer::new(704, 704, DEFAULT_MAX_BUFFER_BYTES);
+    s.on_peer_state(1, 704, 704);
+    s.on_peer_state(2, 709, 709);
+    let a = s.poll(Instant::now(), ours);
+    assert_eq!(sent_chain_request(&a), Some(2));
+    s.on_chain_entry(2, &entry(699, &chain[699..709], 709), ours)
+        .unwrap();
+    assert_eq!(s.fork().map(|f| f.height), Some(700));
+    let asked = asked_objects(&s.poll(Instant::now(), ours), 2).unwrap();
+    assert_eq!(asked, chain[700..709].to_vec());
+}

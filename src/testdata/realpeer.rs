@@ -236,3 +236,38 @@ pub fn store_top(data_dir: &Path) -> Option<(u64, [u8; 32])> {
     let info = xmrd_storage::inspect(&xmrd_storage::chain_path(data_dir), false).ok()?;
     Some((info.view.block_count, info.view.top_hash))
 }
+
+/// Starts the xmrd binary `bin` (a test's `env!("CARGO_BIN_EXE_xmrd")`) on regtest at
+/// fixed difficulty 1, loopback only, two shards, its store under `data`, connecting only
+/// to the loopback P2P ports `dial`; its log goes to `log`.
+pub fn spawn_xmrd(
+    bin: &Path,
+    data: &Path,
+    p2p: u16,
+    dial: &[u16],
+    log: &Path,
+) -> std::io::Result<KillOnDrop> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--regtest", "--fixed-difficulty", "1"])
+        .args(["--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+        .args(["--p2p-bind-port", &p2p.to_string()]);
+    for d in dial {
+        cmd.args(["--add-exclusive-node", &format!("127.0.0.1:{d}")]);
+    }
+    let child = cmd
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--log-level", "xmrd=debug,info"])
+        .stdout(std::fs::File::create(log)?)
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(KillOnDrop(child))
+}
+
+/// A new empty folder under the temp dir, named for `tag` and this process.
+pub fn temp_dir(tag: &str) -> std::io::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("xmrd-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
