@@ -14,6 +14,7 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(xmrd::node::progress::LogWriter)
         .init();
     xmrd::node::run(config_from(&args))
 }

@@ -461,7 +461,8 @@ fn set_main_seed(pool: &VerifyPool, reader: &ChainReader, block_count: u64, targ
     }
 }
 
-/// Height / target, blocks per second and ETA in the log.
+/// Height / target, blocks per second and ETA in the log every [`PROGRESS_INTERVAL`], and
+/// on the progress bar when stdout is a terminal.
 struct Progress {
     start: Instant,
     start_height: u64,
@@ -480,10 +481,15 @@ impl Progress {
 
     fn committed(&mut self, n: u64, height: u64, target: u64) {
         tracing::debug!(blocks = n, height, target, "committed");
+        super::progress::update(height, target);
     }
 
     fn maybe_log(&mut self, height: u64, target: u64) {
-        if self.last_log.elapsed() < PROGRESS_INTERVAL || height >= target {
+        if height >= target {
+            super::progress::update(height, target);
+            return;
+        }
+        if self.last_log.elapsed() < PROGRESS_INTERVAL {
             return;
         }
         self.last_log = Instant::now();

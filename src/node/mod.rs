@@ -11,6 +11,7 @@ mod bans;
 pub mod chain_sync;
 mod config;
 mod peer_task;
+pub mod progress;
 
 use std::cell::RefCell;
 use std::net::SocketAddr;

@@ -5,6 +5,11 @@
 //!
 //! Uses `../shared/realpeer/` (`import-chain.sh`, `serve-monerod.sh`) and Debian's monerod.
 //! xmrd runs with its defaults (RandomX light mode, every block and proof verified).
+//!
+//! Also measured in the same run: the RandomX floor, the time to compute just the PoW hashes
+//! of the synced chain's blocks (light mode, as both daemons use here) spread over every
+//! core, cache initialisation included; and each daemon's peak RSS beyond one light-mode
+//! RandomX cache (256 MiB).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +38,9 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 3600)]
     timeout_secs: u64,
 }
+
+/// One light-mode RandomX cache (`RANDOMX_ARGON_MEMORY`, 256 MiB).
+const RANDOMX_CACHE_MIB: f64 = 256.0;
 
 struct Measured {
     wall: f64,
@@ -171,10 +179,14 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     })?;
     drop(x);
     drop(served);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let floor = randomx_floor(&store, threads);
     let _ = std::fs::remove_dir_all(&work);
+    let floor = floor?;
 
     let ok = b_top.as_deref() == Some(top.as_str()) && *x_top.borrow() == top;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let beyond = |rss: f64| (rss - RANDOMX_CACHE_MIB).max(0.0);
     let v = json!({
         "blocks": height,
         "top_hash": top,
@@ -185,6 +197,17 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
             "wall": ratio(m.wall, xm.wall),
             "cpu": ratio(m.cpu, xm.cpu),
             "peak_rss": ratio(m.peak_rss_mib, xm.peak_rss_mib),
+            "rss_beyond_randomx_cache": ratio(beyond(m.peak_rss_mib), beyond(xm.peak_rss_mib)),
+        },
+        "rss_beyond_randomx_cache_mib": {
+            "monerod": beyond(m.peak_rss_mib),
+            "xmrd": beyond(xm.peak_rss_mib),
+        },
+        "randomx_floor": {
+            "threads": threads,
+            "hashes": floor.1,
+            "wall_s": floor.0,
+            "xmrd_wall_over_floor": ratio(xm.wall, floor.0),
         },
     });
     if a.json {
@@ -205,6 +228,65 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
             ratio(m.cpu, xm.cpu),
             ratio(m.peak_rss_mib, xm.peak_rss_mib)
         );
+        println!(
+            "peak RSS beyond one RandomX cache: monerod {:.0} MiB, xmrd {:.0} MiB ({:.2}x)",
+            beyond(m.peak_rss_mib),
+            beyond(xm.peak_rss_mib),
+            ratio(beyond(m.peak_rss_mib), beyond(xm.peak_rss_mib))
+        );
+        println!(
+            "RandomX floor: {} PoW hashes on {threads} threads in {:.1} s; xmrd's sync took {:.2}x that",
+            floor.1,
+            floor.0,
+            ratio(xm.wall, floor.0)
+        );
     }
     Ok(ok)
+}
+
+/// The RandomX floor of a chain: seconds to compute the PoW hash of every block after
+/// genesis (light mode, cache initialisation included) on `threads` threads, and how many
+/// hashes that was. Reads the blocks from the (stopped) node's store.
+fn randomx_floor(store: &Path, threads: usize) -> anyhow::Result<(f64, u64)> {
+    use xmrd::consensus::pow::{seed_height, RandomXHasher, RandomXMode};
+    let db = xmrd_storage::ChainStore::open(store, &xmrd_storage::StoreConfig::default())?;
+    let reader = db.reader();
+    let count = reader.view().block_count;
+    let heights: Vec<u64> = (1..count).collect();
+    let mut jobs: Vec<([u8; 32], Vec<u8>)> = Vec::with_capacity(heights.len());
+    for chunk in heights.chunks(1000) {
+        for b in reader.blocks(chunk)? {
+            let b = b.context("a block is missing from the store")?;
+            let block = monero_oxide::block::Block::read(&mut b.blob.as_slice())?;
+            let seed = reader
+                .block_hashes(&[seed_height(b.height)])?
+                .pop()
+                .flatten()
+                .context("a seed block is missing")?;
+            jobs.push((seed, block.serialize_pow_hash()));
+        }
+    }
+    drop(reader);
+    db.close();
+    let hasher = RandomXHasher::new(RandomXMode::Light);
+    let started = Instant::now();
+    let per = jobs.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = jobs
+            .chunks(per)
+            .map(|part| {
+                let hasher = &hasher;
+                s.spawn(move || {
+                    part.iter()
+                        .try_for_each(|(seed, blob)| hasher.hash(seed, blob).map(|_| ()))
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a hashing thread panicked"))?
+                .map_err(anyhow::Error::from)
+        })
+    })?;
+    Ok((started.elapsed().as_secs_f64(), jobs.len() as u64))
 }
