@@ -175,7 +175,12 @@ impl Series {
             count: h.len(),
             buckets: h
                 .iter_recorded()
-                .map(|v| (h.highest_equivalent(v.value_iterated_to()), v.count_at_value()))
+                .map(|v| {
+                    (
+                        h.highest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -283,7 +288,10 @@ mod tests {
         let max = h.max();
         assert!((297_000..=303_000).contains(&max), "{max}");
         let shard = mine.iter().find(|s| s.scope == Scope::Shard(7)).unwrap();
-        assert_eq!(shard.labels.get("command").map(String::as_str), Some("ping"));
+        assert_eq!(
+            shard.labels.get("command").map(String::as_str),
+            Some("ping")
+        );
         assert_eq!(shard.count, 1);
         let p50 = shard.histogram().unwrap().value_at_quantile(0.5);
         assert!((4_950_000..=5_050_000).contains(&p50), "{p50}");
