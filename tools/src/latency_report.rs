@@ -449,7 +449,7 @@ mod tests {
             height: 2000,
             target_height: 2000,
             uptime_seconds: 60.0,
-            sync: (0..=60)
+            sync: (0..=60u32)
                 .map(|t| SyncSample {
                     t: f64::from(t),
                     height: u64::from(t) * 30,
@@ -566,7 +566,7 @@ mod tests {
 
     #[test]
     fn rates_are_windowed() {
-        let s: Vec<SyncSample> = (0..=30)
+        let s: Vec<SyncSample> = (0..=30u32)
             .map(|t| SyncSample {
                 t: f64::from(t),
                 height: if t < 10 { 0 } else { u64::from(t - 10) * 5 },
