@@ -19,6 +19,9 @@ use xmrd::wire::messages::CoreSyncData;
 const METRICS_PORT: u16 = 48400;
 const P2P_PORT: u16 = 48401;
 
+/// A sample's labels.
+type Labels = BTreeMap<String, String>;
+
 /// One sample line.
 #[derive(Debug, Clone)]
 struct Sample {
@@ -182,7 +185,7 @@ fn parse_exposition(text: &str) -> Result<Exposition, String> {
 
 /// Buckets are cumulative and end at +Inf, which equals `_count`.
 fn check_histograms(e: &Exposition) -> Result<(), String> {
-    let mut series: BTreeMap<(String, BTreeMap<String, String>), Vec<(f64, f64)>> = BTreeMap::new();
+    let mut series: BTreeMap<(String, Labels), Vec<(f64, f64)>> = BTreeMap::new();
     for s in &e.samples {
         if let Some(base) = s.name.strip_suffix("_bucket") {
             let mut l = s.labels.clone();

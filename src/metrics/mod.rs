@@ -402,6 +402,60 @@ mod tests {
         assert!((sum - 0.0505).abs() < 0.0505 * 0.02, "{sum}");
     }
 
+    /// Every metric the shipped Grafana dashboard queries is one the node exports.
+    #[test]
+    fn the_grafana_dashboard_queries_exported_metrics() {
+        let dash: serde_json::Value =
+            serde_json::from_str(include_str!("../../ops/grafana-dashboard.json")).unwrap();
+        let mut snap = sample();
+        let all = [
+            xmrd_shards::latency::TASK_QUEUE_LAG,
+            xmrd_shards::latency::TIMER_OVERSHOOT,
+            HANDSHAKE_METRIC,
+            MESSAGE_METRIC,
+            DECODE_METRIC,
+            IO_WRITE_METRIC,
+            crate::verify::QUEUE_WAIT_METRIC,
+            crate::verify::ITEM_METRIC,
+            xmrd_storage::COMMIT_BATCH_METRIC,
+        ];
+        for m in all {
+            snap.latency.series.push(Series {
+                metric: m.to_string(),
+                scope: Scope::Shard(0),
+                labels: Default::default(),
+                count: 1,
+                buckets: vec![(1000, 1)],
+            });
+        }
+        let text = render_prometheus(&snap);
+        let panels = dash["panels"].as_array().unwrap();
+        assert!(panels.len() >= 10);
+        let mut checked = 0;
+        for p in panels {
+            for t in p["targets"].as_array().unwrap() {
+                let expr = t["expr"].as_str().unwrap();
+                for (i, _) in expr
+                    .match_indices("xmrd_")
+                    .chain(expr.match_indices("process_"))
+                {
+                    let name: String = expr[i..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    assert!(
+                        text.lines().any(|l| l.starts_with(&format!("{name}{{"))
+                            || l.starts_with(&format!("{name} "))),
+                        "dashboard panel {:?} queries {name}, which is not exported",
+                        p["title"]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 20, "{checked}");
+    }
+
     #[test]
     fn snapshots_round_trip_through_the_file() {
         let s = sample();

@@ -392,6 +392,18 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_config_parses() {
+        let flags =
+            config_file_flags(include_str!("../../ops/xmrd.toml.example"), "example").unwrap();
+        let mut v = vec!["xmrd".to_string()];
+        v.extend(flags);
+        let a = Args::try_parse_from(v).unwrap();
+        assert_eq!(a.metrics_bind, Some("127.0.0.1:18091".parse().unwrap()));
+        assert_eq!(a.log_level.as_deref(), Some("info"));
+        assert_eq!(a.out_peers, 12);
+    }
+
+    #[test]
     fn the_command_line_overrides_the_config_file() {
         let dir = std::env::temp_dir().join(format!("xmrd-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -26,6 +26,8 @@ use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs};
 use crate::consensus::{constants::hf, tx, BlockError, TxError};
 
 type Task = Box<dyn FnOnce() + Send>;
+/// A pool job and the stage its times are recorded under.
+type StagedJob<T> = (&'static str, Box<dyn FnOnce() -> T + Send>);
 
 /// Metric: how long a pool task waited in the queue before a thread took it.
 pub const QUEUE_WAIT_METRIC: &str = "xmrd_verify_queue_wait_seconds";
@@ -154,10 +156,7 @@ impl VerifyPool {
     }
 
     /// [`VerifyPool::run_all`] with a stage per job.
-    fn run_all_staged<T: Send + 'static>(
-        &self,
-        jobs: Vec<(&'static str, Box<dyn FnOnce() -> T + Send>)>,
-    ) -> Vec<T> {
+    fn run_all_staged<T: Send + 'static>(&self, jobs: Vec<StagedJob<T>>) -> Vec<T> {
         let n = jobs.len();
         let (done_tx, done_rx) = crossbeam_channel::bounded::<(usize, T)>(n);
         for (i, (stage, job)) in jobs.into_iter().enumerate() {

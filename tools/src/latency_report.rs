@@ -145,7 +145,7 @@ pub(crate) fn tables(snap: &NodeSnapshot, filter: &str) -> String {
     for (metric, series) in by_metric {
         out.push_str(&format!("\n{metric}\n"));
         out.push_str(&format!(
-            "{:<34} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+            "{:<46} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
             "core / label", "count", "p50", "p90", "p99", "p99.9", "max"
         ));
         for s in series {
@@ -159,7 +159,7 @@ pub(crate) fn tables(snap: &NodeSnapshot, filter: &str) -> String {
                 .map(|(q, _)| fmt_ns(h.value_at_quantile(*q)))
                 .collect();
             out.push_str(&format!(
-                "{:<34} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+                "{:<46} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
                 who,
                 h.len(),
                 q.first().map_or("", String::as_str),
@@ -283,6 +283,7 @@ where
             ("sans-serif", 22),
         )
         .margin(12)
+        .margin_right(40)
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(
@@ -295,11 +296,8 @@ where
         .x_desc("percentile")
         .y_desc("latency (µs)")
         .x_label_formatter(&|x| {
-            let q = 100.0 * (1.0 - 1.0 / x);
-            format!("{q:.3}%")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
+            let q = format!("{:.3}", 100.0 * (1.0 - 1.0 / x));
+            format!("{}%", q.trim_end_matches('0').trim_end_matches('.'))
         })
         .y_label_formatter(&|y| format!("{y}"))
         .draw()
@@ -336,7 +334,10 @@ fn us(ns: u64) -> f64 {
     v / 1e3
 }
 
-/// Blocks per second over time (10 s windows) and the height.
+/// Window of the sync-rate plot.
+const RATE_WINDOW_SECONDS: f64 = 5.0;
+
+/// Blocks per second over time and the height.
 fn sync_rate<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     sync: &[SyncSample],
@@ -345,7 +346,7 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(plot_err)?;
-    let rates = windowed_rates(sync, 10.0);
+    let rates = windowed_rates(sync, RATE_WINDOW_SECONDS);
     let t_end = sync.last().map_or(1.0, |s| s.t).max(1.0);
     let t_start = sync.first().map_or(0.0, |s| s.t).min(t_end - 1.0);
     let top_rate = rates.iter().map(|r| r.1).fold(1.0f64, f64::max) * 1.1;
@@ -363,12 +364,13 @@ where
     chart
         .configure_mesh()
         .x_desc("seconds since start")
-        .y_desc("blocks/s (10 s windows)")
+        .y_desc(format!("blocks/s ({RATE_WINDOW_SECONDS} s windows)"))
         .draw()
         .map_err(plot_err)?;
     chart
         .configure_secondary_axes()
         .y_desc("height")
+        .y_label_formatter(&|h| format!("{h:.0}"))
         .draw()
         .map_err(plot_err)?;
     let blue = BLUE.to_rgba();
