@@ -193,31 +193,63 @@ pub struct LatencySnapshot {
     pub series: Vec<Series>,
 }
 
+type Merged = BTreeMap<(String, Scope, String, String), Histogram<u64>>;
+
+/// Histograms of threads that have ended, folded together by scope so that threads
+/// which come and go do not grow the registry.
+fn retired() -> &'static Mutex<Merged> {
+    static RETIRED: OnceLock<Mutex<Merged>> = OnceLock::new();
+    RETIRED.get_or_init(Default::default)
+}
+
+fn merge_into(merged: &mut Merged, scope: &Scope, copies: Vec<(Key, Histogram<u64>)>) {
+    for ((metric, label, value), h) in copies {
+        let key = (
+            metric.to_string(),
+            scope.clone(),
+            label.to_string(),
+            value.to_string(),
+        );
+        match merged.get_mut(&key) {
+            Some(m) => {
+                let _ = m.add(&h);
+            }
+            None => {
+                merged.insert(key, h);
+            }
+        }
+    }
+}
+
 /// Copies every thread's histograms (each cell is locked only while it is copied).
+/// Cells of threads that have ended move to the retired set.
 pub fn snapshot() -> LatencySnapshot {
-    let cells: Vec<Arc<Cell>> = registry().lock().map(|r| r.clone()).unwrap_or_default();
-    let mut merged: BTreeMap<(String, Scope, String, String), Histogram<u64>> = BTreeMap::new();
+    let cells: Vec<Arc<Cell>> = match registry().lock() {
+        Ok(mut r) => {
+            // A cell only the registry holds belongs to a thread that has ended.
+            let (gone, live): (Vec<_>, Vec<_>) =
+                r.drain(..).partition(|c| Arc::strong_count(c) == 1);
+            *r = live.clone();
+            if let Ok(mut old) = retired().lock() {
+                for cell in gone {
+                    let copies = match cell.hists.lock() {
+                        Ok(mut h) => h.drain().collect(),
+                        Err(_) => continue,
+                    };
+                    merge_into(&mut old, &cell.scope, copies);
+                }
+            }
+            live
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut merged: Merged = retired().lock().map(|m| m.clone()).unwrap_or_default();
     for cell in cells {
         let copies: Vec<(Key, Histogram<u64>)> = match cell.hists.lock() {
             Ok(h) => h.iter().map(|(k, v)| (*k, v.clone())).collect(),
             Err(_) => continue,
         };
-        for ((metric, label, value), h) in copies {
-            let key = (
-                metric.to_string(),
-                cell.scope.clone(),
-                label.to_string(),
-                value.to_string(),
-            );
-            match merged.get_mut(&key) {
-                Some(m) => {
-                    let _ = m.add(&h);
-                }
-                None => {
-                    merged.insert(key, h);
-                }
-            }
-        }
+        merge_into(&mut merged, &cell.scope, copies);
     }
     LatencySnapshot {
         series: merged
@@ -227,6 +259,15 @@ pub fn snapshot() -> LatencySnapshot {
             })
             .collect(),
     }
+}
+
+/// Scopes with a cell in the registry (for tests of the retirement).
+#[cfg(test)]
+fn live_scopes() -> Vec<Scope> {
+    registry()
+        .lock()
+        .map(|r| r.iter().map(|c| c.scope.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Runs forever on a shard: every [`PROBE_INTERVAL`] it sleeps, records how late the
@@ -276,6 +317,29 @@ mod tests {
         .unwrap();
         let snap = snapshot();
         let mine: Vec<&Series> = snap.series.iter().filter(|s| s.metric == M).collect();
+        // The four threads have ended: their cells were retired, the counts kept.
+        assert_eq!(
+            snapshot().series.iter().filter(|s| s.metric == M).count(),
+            2
+        );
+        std::thread::Builder::new()
+            .name("retire-probe".into())
+            .spawn(|| record(M, Duration::from_micros(1)))
+            .unwrap()
+            .join()
+            .unwrap();
+        let probe = Scope::Thread("retire-probe".into());
+        let again = snapshot();
+        assert!(
+            !live_scopes().contains(&probe),
+            "an ended thread's cell is retired"
+        );
+        let merged = again
+            .series
+            .iter()
+            .find(|s| s.metric == M && s.scope == probe)
+            .unwrap();
+        assert_eq!(merged.count, 1);
         assert_eq!(mine.len(), 2, "{mine:?}");
         let pool = mine
             .iter()
