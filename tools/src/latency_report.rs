@@ -416,6 +416,38 @@ fn windowed_rates(sync: &[SyncSample], window: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Test support: `path` is a PNG of `size` with coloured data on a mostly white ground.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+pub(crate) fn check_png(path: &Path, size: (u32, u32)) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), size, "{}", path.display());
+    let px = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    // Non-empty data: many pixels are neither white nor grey/black (the coloured
+    // lines), and the image is not one colour.
+    let coloured = pixels
+        .chunks(px)
+        .filter(|p| {
+            let (r, g, b) = (p[0], p[1], p[2]);
+            r.max(g).max(b) - r.min(g).min(b) > 60
+        })
+        .count();
+    assert!(
+        coloured > 300,
+        "{}: {coloured} coloured pixels",
+        path.display()
+    );
+    let white = pixels
+        .chunks(px)
+        .filter(|p| p[..3] == [255, 255, 255])
+        .count();
+    assert!(white > pixels.len() / px / 2, "mostly white background");
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -466,35 +498,6 @@ mod tests {
             },
             ..Default::default()
         }
-    }
-
-    fn check_png(path: &Path, size: (u32, u32)) {
-        let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), size, "{}", path.display());
-        let px = info.color_type.samples();
-        let pixels = &buf[..info.buffer_size()];
-        // Non-empty data: many pixels are neither white nor grey/black (the coloured
-        // lines), and the image is not one colour.
-        let coloured = pixels
-            .chunks(px)
-            .filter(|p| {
-                let (r, g, b) = (p[0], p[1], p[2]);
-                r.max(g).max(b) - r.min(g).min(b) > 60
-            })
-            .count();
-        assert!(
-            coloured > 300,
-            "{}: {coloured} coloured pixels",
-            path.display()
-        );
-        let white = pixels
-            .chunks(px)
-            .filter(|p| p[..3] == [255, 255, 255])
-            .count();
-        assert!(white > pixels.len() / px / 2, "mostly white background");
     }
 
     #[test]
