@@ -11,7 +11,7 @@
 //! hour; a larger value is clamped to the top. Snapshots are plain serde data: each
 //! series carries its recorded buckets, so a reader rebuilds the exact histogram.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,9 @@ type Key = (&'static str, &'static str, &'static str);
 
 struct Cell {
     scope: Scope,
-    hists: Mutex<HashMap<Key, Histogram<u64>>>,
+    /// A few dozen entries at most per thread: a linear scan comparing the static
+    /// strings' addresses first beats hashing three strings.
+    hists: Mutex<Vec<(Key, Histogram<u64>)>>,
 }
 
 fn registry() -> &'static Mutex<Vec<Arc<Cell>>> {
@@ -72,7 +74,7 @@ thread_local! {
 pub fn set_scope(scope: Scope) {
     let cell = Arc::new(Cell {
         scope,
-        hists: Mutex::new(HashMap::new()),
+        hists: Mutex::new(Vec::new()),
     });
     if let Ok(mut r) = registry().lock() {
         r.push(Arc::clone(&cell));
@@ -118,15 +120,26 @@ pub fn record_labeled(metric: &'static str, label: &'static str, value: &'static
         let Ok(mut hists) = cell.hists.lock() else {
             return;
         };
-        let h = match hists.entry((metric, label, value)) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => match new_histogram() {
-                Some(h) => v.insert(h),
-                None => return,
-            },
-        };
-        h.saturating_record(nanos);
+        let key = (metric, label, value);
+        let at = hists
+            .iter()
+            .position(|(k, _)| same_key(k, &key))
+            .or_else(|| hists.iter().position(|(k, _)| *k == key));
+        match at.and_then(|i| hists.get_mut(i)) {
+            Some((_, h)) => h.saturating_record(nanos),
+            None => {
+                if let Some(mut h) = new_histogram() {
+                    h.saturating_record(nanos);
+                    hists.push((key, h));
+                }
+            }
+        }
     });
+}
+
+/// Whether two keys are the same static strings (by address).
+fn same_key(a: &Key, b: &Key) -> bool {
+    std::ptr::eq(a.0, b.0) && std::ptr::eq(a.1, b.1) && std::ptr::eq(a.2, b.2)
 }
 
 /// Times a closure and records its duration.
@@ -233,7 +246,7 @@ pub fn snapshot() -> LatencySnapshot {
             if let Ok(mut old) = retired().lock() {
                 for cell in gone {
                     let copies = match cell.hists.lock() {
-                        Ok(mut h) => h.drain().collect(),
+                        Ok(mut h) => h.drain(..).collect(),
                         Err(_) => continue,
                     };
                     merge_into(&mut old, &cell.scope, copies);
