@@ -11,6 +11,8 @@ pub mod chainfile;
 #[cfg(feature = "node")]
 pub mod consensus;
 #[cfg(feature = "node")]
+pub mod metrics;
+#[cfg(feature = "node")]
 pub mod node;
 pub mod p2p;
 #[cfg(feature = "node")]

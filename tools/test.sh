@@ -11,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: monero (the real peer for interop tests), python3 and xz-utils (the
-# shared/realpeer scripts), pkg-config, cmake and clang/libclang (native crates).
-PACKAGES=(monero python3 xz-utils pkg-config cmake clang libclang-dev)
+# shared/realpeer scripts), pkg-config, cmake and clang/libclang (native crates),
+# fonts-dejavu-core (the font of the latency-report and sync-bench plots).
+PACKAGES=(monero python3 xz-utils pkg-config cmake clang libclang-dev fonts-dejavu-core)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -20,6 +20,7 @@ pub use glommio;
 use glommio::channels::channel_mesh::{Full, MeshBuilder, Receivers, Senders};
 use glommio::{CpuSet, LocalExecutorPoolBuilder, PoolPlacement};
 
+pub mod latency;
 mod mesh;
 pub use mesh::Mesh;
 
@@ -177,7 +178,8 @@ pub fn raise_fd_limit() -> u64 {
 
 /// Starts the shards and runs `shard_main` on each; returns their results, in shard
 /// order, once all have finished. SIGINT and SIGTERM request shutdown (a second one
-/// exits at once, as monerod does).
+/// exits at once, as monerod does). Each shard names its latency histograms after its
+/// index and runs the executor-lag probe ([`latency::probe_executor_lag`]).
 pub fn run<M, G, F, T>(placement: Placement, shard_main: G) -> Result<Vec<T>, ShardsError>
 where
     M: Send + 'static,
@@ -237,6 +239,8 @@ where
                 };
                 let id = senders.peer_id();
                 let _ = next_id.fetch_add(1, Ordering::Relaxed);
+                latency::set_scope(latency::Scope::Shard(id));
+                glommio::spawn_local(latency::probe_executor_lag()).detach();
                 shard_main(Shard {
                     id,
                     count,

@@ -23,8 +23,13 @@ pub enum NetworkChoice {
 
 /// xmrd, a Monero node daemon. Flags follow monerod's names and defaults.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, args_override_self = true)]
 pub struct Args {
+    /// A TOML file of flags: keys are the long flag names (`out-peers = 12`,
+    /// `add-peer = ["1.2.3.4:18080"]`, `regtest = true`); flags given on the command
+    /// line win over the file.
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
     /// Run on testnet.
     #[arg(long, conflicts_with_all = ["stagenet", "regtest"])]
     pub testnet: bool,
@@ -76,9 +81,18 @@ pub struct Args {
     /// CPUs to pin one shard each to, e.g. 0,1.
     #[arg(long, value_delimiter = ',')]
     pub shard_cpus: Vec<usize>,
-    /// Log filter (tracing syntax, e.g. info or xmrd=debug).
-    #[arg(long, default_value = "info")]
-    pub log_level: String,
+    /// Log filter (tracing syntax, e.g. info or xmrd=debug); default: `RUST_LOG` if set,
+    /// else info.
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Serve Prometheus metrics (`GET /metrics`) and latency snapshots
+    /// (`GET /snapshot.json`) on this address, e.g. 127.0.0.1:18091. Off by default;
+    /// SIGUSR1 writes a snapshot into the data directory either way.
+    #[arg(long)]
+    pub metrics_bind: Option<SocketAddr>,
     /// RandomX proof-of-work mode: light (256 MiB cache per seed, 30-40 ms per hash, as
     /// monerod by default), fast (2 GiB dataset, ~5 ms per hash, as monerod with
     /// MONERO_RANDOMX_FULL_MEM) or auto (fast while far behind and memory allows).
@@ -95,6 +109,116 @@ pub struct Args {
     /// default, 100 MB).
     #[arg(long, default_value_t = 0)]
     pub block_download_max_size: usize,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Errors reading `--config-file`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("--config-file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not TOML.
+    #[error("--config-file {path}: {source}")]
+    Toml {
+        /// The file.
+        path: String,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+    /// A key's value is not a string, number, boolean or a list of those.
+    #[error("--config-file {path}: key {key}: {why}")]
+    Value {
+        /// The file.
+        path: String,
+        /// The key.
+        key: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// The flags (from the file and the command line) do not parse.
+    #[error("{0}")]
+    Flags(#[from] clap::Error),
+}
+
+/// Turns a config file's TOML into command-line flags (`key = v` → `--key v`).
+pub fn config_file_flags(text: &str, path: &str) -> Result<Vec<String>, ConfigFileError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigFileError::Toml {
+        path: path.to_string(),
+        source: Box::new(e),
+    })?;
+    let bad = |key: &str, why| ConfigFileError::Value {
+        path: path.to_string(),
+        key: key.to_string(),
+        why,
+    };
+    let scalar = |key: &str, v: &toml::Value| -> Result<String, ConfigFileError> {
+        match v {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Float(f) => Ok(f.to_string()),
+            toml::Value::Boolean(b) => Ok(b.to_string()),
+            _ => Err(bad(key, "expected a string, number or boolean")),
+        }
+    };
+    let mut flags = Vec::new();
+    for (key, value) in &table {
+        let flag = format!("--{}", key.replace('_', "-"));
+        if flag == "--config-file" {
+            return Err(bad(key, "a config file cannot name another"));
+        }
+        match value {
+            toml::Value::Boolean(true) => flags.push(flag),
+            toml::Value::Boolean(false) => {}
+            toml::Value::Array(items) => {
+                for item in items {
+                    flags.push(flag.clone());
+                    flags.push(scalar(key, item)?);
+                }
+            }
+            other => {
+                flags.push(flag);
+                flags.push(scalar(key, other)?);
+            }
+        }
+    }
+    Ok(flags)
+}
+
+impl Args {
+    /// Parses the command line `argv` (program name first); with `--config-file`, the
+    /// file's flags come first so that the command line overrides them.
+    pub fn parse_with_config_file(argv: Vec<String>) -> Result<Args, ConfigFileError> {
+        let first = Args::try_parse_from(&argv)?;
+        let Some(path) = &first.config_file else {
+            return Ok(first);
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let file_flags = config_file_flags(&text, &shown)?;
+        let mut merged = Vec::with_capacity(argv.len() + file_flags.len());
+        let mut it = argv.into_iter();
+        merged.extend(it.next());
+        merged.extend(file_flags);
+        merged.extend(it);
+        Ok(Args::try_parse_from(merged)?)
+    }
 }
 
 fn parse_peer(s: &str) -> Result<SocketAddr, String> {
@@ -143,6 +267,8 @@ pub struct Config {
     pub fixed_difficulty: Option<u64>,
     /// `--block-download-max-size` resolved (bytes).
     pub block_download_max_size: usize,
+    /// `--metrics-bind`.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -225,6 +351,85 @@ impl Config {
             } else {
                 a.block_download_max_size
             },
+            metrics_bind: a.metrics_bind,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(v: &[&str]) -> Vec<String> {
+        std::iter::once("xmrd")
+            .chain(v.iter().copied())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn config_file_keys_become_flags() {
+        let flags = config_file_flags(
+            "regtest = true\nhide_my_port = false\nout-peers = 3\nadd-peer = [\"127.0.0.1:1\", \"127.0.0.1:2\"]\n",
+            "f",
+        )
+        .unwrap();
+        assert_eq!(
+            flags,
+            [
+                "--add-peer",
+                "127.0.0.1:1",
+                "--add-peer",
+                "127.0.0.1:2",
+                "--out-peers",
+                "3",
+                "--regtest"
+            ]
+        );
+        assert!(config_file_flags("x = { y = 1 }", "f").is_err());
+        assert!(config_file_flags("config-file = \"a\"", "f").is_err());
+        assert!(config_file_flags("not toml", "f").is_err());
+    }
+
+    #[test]
+    fn the_shipped_example_config_parses() {
+        let flags =
+            config_file_flags(include_str!("../../ops/xmrd.toml.example"), "example").unwrap();
+        let mut v = vec!["xmrd".to_string()];
+        v.extend(flags);
+        let a = Args::try_parse_from(v).unwrap();
+        assert_eq!(a.metrics_bind, Some("127.0.0.1:18091".parse().unwrap()));
+        assert_eq!(a.log_level.as_deref(), Some("info"));
+        assert_eq!(a.out_peers, 12);
+    }
+
+    #[test]
+    fn the_command_line_overrides_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("xmrd-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("xmrd.toml");
+        std::fs::write(
+            &file,
+            "regtest = true\nout-peers = 3\nlog-level = \"debug\"\nmetrics-bind = \"127.0.0.1:48409\"\n",
+        )
+        .unwrap();
+        let f = file.to_str().unwrap();
+        let a =
+            Args::parse_with_config_file(argv(&["--config-file", f, "--out-peers", "5"])).unwrap();
+        assert!(a.regtest);
+        assert_eq!(a.out_peers, 5);
+        assert_eq!(a.log_level.as_deref(), Some("debug"));
+        assert_eq!(a.metrics_bind, Some("127.0.0.1:48409".parse().unwrap()));
+        let a = Args::parse_with_config_file(argv(&["--config-file", f])).unwrap();
+        assert_eq!(a.out_peers, 3);
+        std::fs::write(&file, "no-such-flag = 1\n").unwrap();
+        let e = Args::parse_with_config_file(argv(&["--config-file", f])).unwrap_err();
+        assert!(e.to_string().contains("no-such-flag"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Without a file: plain flags, defaults as before.
+        let a = Args::parse_with_config_file(argv(&[])).unwrap();
+        assert_eq!(a.out_peers, 12);
+        assert_eq!(a.log_format, LogFormat::Text);
+        assert!(a.metrics_bind.is_none());
     }
 }

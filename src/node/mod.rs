@@ -10,6 +10,7 @@
 mod bans;
 pub mod chain_sync;
 mod config;
+pub mod metrics_http;
 mod peer_task;
 pub mod progress;
 
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use bans::{save_timed, BanList, HostFailure, BANS_FILE, MAX_FAILING_HOSTS};
-pub use config::{Args, Config, NetworkChoice};
+pub use config::{config_file_flags, Args, Config, ConfigFileError, LogFormat, NetworkChoice};
 
 /// Resolves command-line flags into a [`Config`].
 pub fn config_from(args: &Args) -> Config {
@@ -103,6 +104,8 @@ pub struct Shared {
     pub chain: chain_sync::NodeChain,
     /// Numbers peers for the sync thread.
     pub next_peer_key: std::sync::atomic::AtomicU64,
+    /// Target height and the sync-rate history (the histograms are per thread).
+    pub metrics: metrics_http::NodeMetrics,
 }
 
 impl Shared {
@@ -196,7 +199,12 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         outbound_targets: Mutex::new(Default::default()),
         chain,
         next_peer_key: std::sync::atomic::AtomicU64::new(1),
+        metrics: metrics_http::NodeMetrics::default(),
     });
+    metrics_http::spawn_sampler(&shared)?;
+    if let Some(bind) = shared.config.metrics_bind {
+        metrics_http::spawn_http(&shared, bind)?;
+    }
     let results = xmrd_shards::run::<ShardMsg, _, _, _>(placement, move |shard| {
         shard_main(shard, Arc::clone(&shared))
     })?;

@@ -11,9 +11,11 @@ use futures_lite::future;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
+use xmrd_shards::latency;
 
 use super::chain_sync::{serve_chain_request, serve_objects, PeerCmd, SyncInput, SYNC_POLL};
 use super::{HostFailure, ShardCtx, ShardMsg};
+use crate::metrics;
 use crate::p2p::address_book::KnownPeer;
 use crate::p2p::constants::{CONNECT_TIMEOUT, PING_TIMEOUT};
 use crate::p2p::{Connection, Direction, Event, PeerFault};
@@ -222,7 +224,10 @@ async fn drive(
     handshaked: &mut bool,
 ) -> End {
     let mut buf = vec![0u8; READ_CHUNK_MIN_BYTES];
-    let mut sync = SyncLink::default();
+    let mut sync = SyncLink {
+        opened: Some(Instant::now()),
+        ..SyncLink::default()
+    };
     let end = drive_loop(ctx, stream, peer, conn, handshaked, &mut buf, &mut sync).await;
     if let Some(key) = sync.key {
         let _ = ctx.shared.chain.sync.send(SyncInput::Gone(key));
@@ -235,6 +240,22 @@ async fn drive(
 pub(crate) struct SyncLink {
     key: Option<PeerKey>,
     outbox: Option<crossbeam_channel::Receiver<PeerCmd>>,
+    /// When the connection task started (for the handshake duration).
+    opened: Option<Instant>,
+}
+
+/// The levin command an event came with (monerod's name), for the per-command
+/// handling-time histogram. Peer lists arrive in handshakes and timed syncs alike.
+fn event_command(ev: &Event) -> &'static str {
+    use crate::wire::levin::Command;
+    match ev {
+        Event::Handshaked { .. } => Command::Handshake.name(),
+        Event::CoreSync(_) => Command::TimedSync.name(),
+        Event::Peers(_) => "PEER_LIST",
+        Event::SupportFlags(_) => Command::SupportFlags.name(),
+        Event::Pong { .. } => Command::Ping.name(),
+        Event::Protocol(m) => m.command().name(),
+    }
 }
 
 async fn drive_loop(
@@ -264,12 +285,22 @@ async fn drive_loop(
         }
         conn.set_local_sync(ctx.shared.core_sync());
         while let Some(out) = conn.poll_transmit() {
+            let submitted = Instant::now();
             if let Err(e) = stream.write_all(&out).await {
                 return End::Io(e);
             }
+            latency::record(metrics::IO_WRITE_METRIC, submitted.elapsed());
         }
         while let Some(ev) = conn.poll_event() {
+            let started = Instant::now();
+            let command = event_command(&ev);
             on_event(ctx, peer, conn, ev, handshaked, sync);
+            latency::record_labeled(
+                metrics::MESSAGE_METRIC,
+                "command",
+                command,
+                started.elapsed(),
+            );
         }
         if conn.is_closed() {
             return conn.fault().cloned().map_or(End::Closed, End::Fault);
@@ -291,7 +322,10 @@ async fn drive_loop(
             Ok(0) => return End::Closed,
             Ok(n) => {
                 let data = buf.get(..n).unwrap_or_default();
-                if let Err(f) = conn.handle_bytes(Instant::now(), data) {
+                let decoding = Instant::now();
+                let handled = conn.handle_bytes(decoding, data);
+                latency::record(metrics::DECODE_METRIC, decoding.elapsed());
+                if let Err(f) = handled {
                     // What the machine queued before the fault is of no use to a
                     // misbehaving peer: end without flushing it.
                     return End::Fault(f);
@@ -330,6 +364,10 @@ fn on_event(
     match ev {
         Event::Handshaked { node, sync } => {
             *handshaked = true;
+            if let Some(opened) = link.opened {
+                latency::record(metrics::HANDSHAKE_METRIC, opened.elapsed());
+            }
+            ctx.shared.metrics.peer_height(sync.current_height);
             ctx.stats().pending.fetch_sub(1, Ordering::Relaxed);
             let c = match conn.direction() {
                 Direction::Inbound => &ctx.stats().inbound,
@@ -387,6 +425,7 @@ fn on_event(
         }
         Event::CoreSync(sync) => {
             tracing::debug!(%peer, height = sync.current_height, "timed sync");
+            ctx.shared.metrics.peer_height(sync.current_height);
             if let Some(key) = link.key {
                 let _ = ctx.shared.chain.sync.send(SyncInput::State {
                     key,

@@ -26,6 +26,39 @@ use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs};
 use crate::consensus::{constants::hf, tx, BlockError, TxError};
 
 type Task = Box<dyn FnOnce() + Send>;
+/// A pool job and the stage its times are recorded under.
+type StagedJob<T> = (&'static str, Box<dyn FnOnce() -> T + Send>);
+
+/// Metric: how long a pool task waited in the queue before a thread took it.
+pub const QUEUE_WAIT_METRIC: &str = "xmrd_verify_queue_wait_seconds";
+/// Metric: how long a pool task ran (one item: a block parse, a PoW hash, a chunk of
+/// range proofs, a few CLSAGs, a span's coordination).
+pub const ITEM_METRIC: &str = "xmrd_verify_item_seconds";
+const STAGE_RANGE_PROOFS: &str = "range_proofs";
+const STAGE_CLSAG: &str = "clsag";
+
+static QUEUED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Pool tasks queued and not yet started (all pools of the process).
+pub fn queued_tasks() -> usize {
+    QUEUED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Wraps `f` so that its queue wait and run time are recorded under `stage`, on the
+/// histograms of the thread that runs it.
+fn timed_task(stage: &'static str, f: impl FnOnce() + Send + 'static) -> Task {
+    use std::sync::atomic::Ordering;
+    use xmrd_shards::latency;
+    let queued = std::time::Instant::now();
+    QUEUED.fetch_add(1, Ordering::Relaxed);
+    Box::new(move || {
+        QUEUED.fetch_sub(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        latency::record_labeled(QUEUE_WAIT_METRIC, "stage", stage, started - queued);
+        f();
+        latency::record_labeled(ITEM_METRIC, "stage", stage, started.elapsed());
+    })
+}
 
 /// How many CLSAGs one task verifies (amortises the queue round trip, ~2 ms each).
 const CLSAG_TASK_SIZE: usize = 4;
@@ -112,13 +145,23 @@ impl VerifyPool {
     }
 
     /// Runs `jobs` on the pool and returns their results in order. The caller helps: while
-    /// results are missing it runs queued tasks itself.
-    fn run_all<T: Send + 'static>(&self, jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
+    /// results are missing it runs queued tasks itself. Each job's queue wait and run time
+    /// are recorded under `stage`.
+    fn run_all<T: Send + 'static>(
+        &self,
+        stage: &'static str,
+        jobs: Vec<Box<dyn FnOnce() -> T + Send>>,
+    ) -> Vec<T> {
+        self.run_all_staged(jobs.into_iter().map(|j| (stage, j)).collect())
+    }
+
+    /// [`VerifyPool::run_all`] with a stage per job.
+    fn run_all_staged<T: Send + 'static>(&self, jobs: Vec<StagedJob<T>>) -> Vec<T> {
         let n = jobs.len();
         let (done_tx, done_rx) = crossbeam_channel::bounded::<(usize, T)>(n);
-        for (i, job) in jobs.into_iter().enumerate() {
+        for (i, (stage, job)) in jobs.into_iter().enumerate() {
             let done = done_tx.clone();
-            let task: Task = Box::new(move || {
+            let task = timed_task(stage, move || {
                 let _ = done.send((i, job()));
             });
             if self.queue.send(task).is_err() {
@@ -157,6 +200,7 @@ impl VerifyPool {
         let n = span.len();
         // Stage 1: parse, in parallel.
         let parsed = self.run_all(
+            "parse",
             span.into_iter()
                 .map(|b| {
                     Box::new(move || prepare_block(&b.block, &b.txs).map(Arc::new))
@@ -204,7 +248,7 @@ impl VerifyPool {
                 }) as Box<dyn FnOnce() -> Result<[u8; 32], BlockError> + Send>
             })
             .collect();
-        let pows = self.run_all(pow_jobs);
+        let pows = self.run_all("pow", pow_jobs);
 
         // Stage 3: ordered contextual checks.
         let mut overlay = Overlay::on(ctx);
@@ -278,7 +322,10 @@ impl VerifyPool {
     /// Checks every CLSAG, range proof and balance of the accepted blocks; returns the first
     /// block (by index) that fails, with its error.
     fn check_proofs(&self, accepted: &[(VerifiedBlock, ProofJobs)]) -> Option<(usize, BlockError)> {
-        type Job = Box<dyn FnOnce() -> Option<(usize, BlockError)> + Send>;
+        type Job = (
+            &'static str,
+            Box<dyn FnOnce() -> Option<(usize, BlockError)> + Send>,
+        );
         let mut jobs: Vec<Job> = Vec::new();
         // Range proofs batched per chunk (and balances), one chunk per worker. They come
         // first so that, as in monerod (semantics before inputs), a block with both a bad
@@ -297,7 +344,7 @@ impl VerifyPool {
         while !rest.is_empty() {
             let tail = rest.split_off(per.min(rest.len()));
             let chunk = std::mem::replace(&mut rest, tail);
-            jobs.push(Box::new(move || range_chunk(&chunk)));
+            jobs.push((STAGE_RANGE_PROOFS, Box::new(move || range_chunk(&chunk))));
         }
         // CLSAGs, a few per task.
         let mut batch: Vec<(usize, Arc<PreparedBlock>, usize, usize, Vec<_>)> = Vec::new();
@@ -305,14 +352,17 @@ impl VerifyPool {
                      jobs: &mut Vec<Job>| {
             let b = std::mem::take(batch);
             if !b.is_empty() {
-                jobs.push(Box::new(move || {
-                    b.into_iter().find_map(|(bi, block, txi, input, ring)| {
-                        let p = block.txs.get(txi)?;
-                        tx::verify_ring_signature(p, input, &ring)
-                            .err()
-                            .map(|e| (bi, tx_error(txi, p, e)))
-                    })
-                }));
+                jobs.push((
+                    STAGE_CLSAG,
+                    Box::new(move || {
+                        b.into_iter().find_map(|(bi, block, txi, input, ring)| {
+                            let p = block.txs.get(txi)?;
+                            tx::verify_ring_signature(p, input, &ring)
+                                .err()
+                                .map(|e| (bi, tx_error(txi, p, e)))
+                        })
+                    }),
+                ));
             }
         };
         for (bi, (vb, pj)) in accepted.iter().enumerate() {
@@ -324,7 +374,7 @@ impl VerifyPool {
             }
         }
         flush(&mut batch, &mut jobs);
-        self.run_all(jobs)
+        self.run_all_staged(jobs)
             .into_iter()
             .flatten()
             .min_by_key(|(i, _)| *i)
@@ -340,7 +390,7 @@ impl VerifyPool {
     ) -> futures_channel::oneshot::Receiver<SpanVerdict> {
         let (tx, rx) = futures_channel::oneshot::channel();
         let pool = Arc::clone(self);
-        let task: Task = Box::new(move || {
+        let task = timed_task("span", move || {
             let v = pool.verify_span_blocking(&*ctx, span, checks);
             let _ = tx.send(v);
         });
@@ -367,7 +417,7 @@ impl VerifyPool {
             let chunk = std::mem::replace(&mut rest, tail);
             jobs.push(Box::new(move || verify_tx_chunk(&chunk)));
         }
-        self.run_all(jobs).into_iter().flatten().collect()
+        self.run_all("txs", jobs).into_iter().flatten().collect()
     }
 }
 

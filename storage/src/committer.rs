@@ -23,6 +23,9 @@ pub struct Popped {
     pub hashes: Vec<Hash>,
 }
 
+/// Metric: how long the committer took to write one batch (a span of blocks) durably.
+pub const COMMIT_BATCH_METRIC: &str = "xmrd_store_commit_batch_seconds";
+
 enum Command {
     Push(Vec<BlockWrite>, Sender<Result<ReadView>>),
     Pop(u64, Sender<Result<Popped>>),
@@ -136,7 +139,9 @@ pub(crate) fn spawn(
             for cmd in rx {
                 match cmd {
                     Command::Push(blocks, reply) => {
+                        let started = std::time::Instant::now();
                         let r = writer.push(&blocks);
+                        xmrd_shards::latency::record(COMMIT_BATCH_METRIC, started.elapsed());
                         if let Ok(v) = &r {
                             view.store(Arc::new(*v));
                         } else if let Err(e) = &r {

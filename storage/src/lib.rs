@@ -30,7 +30,7 @@ use std::thread::JoinHandle;
 use arc_swap::ArcSwap;
 
 pub use check::CheckReport;
-pub use committer::{CommitHandle, Pending, Popped};
+pub use committer::{CommitHandle, Pending, Popped, COMMIT_BATCH_METRIC};
 pub use config::{Compression, StoreConfig, WalSync};
 pub use error::{Result, StoreError};
 pub use reader::ChainReader;

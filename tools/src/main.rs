@@ -5,9 +5,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod db_info;
+mod latency_report;
 mod levin_decode;
 mod p2p_load;
 mod sync_bench;
+// The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
+// its traces (see the module doc).
+#[cfg_attr(not(test), allow(dead_code))]
+mod sync_report;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,6 +36,9 @@ enum Cmd {
     DbInfo(db_info::Args),
     /// Time a fresh monerod and a fresh xmrd syncing one chain from the same monerod.
     SyncBench(sync_bench::Args),
+    /// Print per-core latency tables (p50/p90/p99/p99.9/max) from a node snapshot and
+    /// render latency-distribution and sync-rate plots (PNG and SVG).
+    LatencyReport(latency_report::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +48,7 @@ fn main() -> ExitCode {
         Cmd::P2pLoad(a) => p2p_load::run(&a),
         Cmd::DbInfo(a) => db_info::run(&a),
         Cmd::SyncBench(a) => sync_bench::run(&a),
+        Cmd::LatencyReport(a) => latency_report::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
