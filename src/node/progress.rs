@@ -9,8 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// The bar while one is shown (only while behind, only on a terminal).
 static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
-const TEMPLATE: &str =
-    "sync {pos}/{len} blocks [{wide_bar}] {percent}% {per_sec} ETA {eta} {msg}";
+const TEMPLATE: &str = "sync {pos}/{len} blocks [{wide_bar}] {percent}% {per_sec} ETA {eta} {msg}";
 
 /// Shows where the sync stands: `height` of `target` blocks. Draws a bar when stdout is a
 /// terminal and we are behind; clears it once caught up.

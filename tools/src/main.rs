@@ -11,7 +11,6 @@ mod p2p_load;
 mod sync_bench;
 // The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
 // its traces (see the module doc).
-#[cfg_attr(not(test), allow(dead_code))]
 mod sync_report;
 
 #[global_allocator]

@@ -37,6 +37,9 @@ pub(crate) struct Args {
     /// Give up on a sync after this many seconds.
     #[arg(long, default_value_t = 3600)]
     timeout_secs: u64,
+    /// Also write a Markdown report with plots (blocks/s and RSS over time) into this folder.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 /// One light-mode RandomX cache (`RANDOMX_ARGON_MEMORY`, 256 MiB).
@@ -87,10 +90,13 @@ fn measure(
     started: Instant,
     height: u64,
     timeout: Duration,
+    trace: &mut crate::sync_report::Trace,
     mut height_of: impl FnMut() -> Option<u64>,
 ) -> anyhow::Result<Measured> {
     loop {
-        if height_of().is_some_and(|h| h >= height) {
+        let h = height_of();
+        trace.sample(pid, started.elapsed().as_secs_f64(), h.unwrap_or(0));
+        if h.is_some_and(|h| h >= height) {
             let wall = started.elapsed().as_secs_f64();
             let (cpu, peak_rss_mib) = proc_stats(pid)?;
             return Ok(Measured {
@@ -142,7 +148,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     // monerod B from A.
     let started = Instant::now();
     let b = fresh_monerod(&work.join("B"), b_p2p, b_rpc, a_p2p).context("monerod")?;
-    let m = measure(b.0.id(), started, height, timeout, || {
+    let mut m_trace = crate::sync_report::Trace::new("monerod");
+    let m = measure(b.0.id(), started, height, timeout, &mut m_trace, || {
         rpc_info(b_rpc).and_then(|i| i["height"].as_u64())
     })?;
     let b_top = rpc_info(b_rpc).and_then(|i| i["top_block_hash"].as_str().map(String::from));
@@ -172,7 +179,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     );
     let store = xmrd_storage::chain_path(&x_dir);
     let x_top = std::cell::RefCell::new(String::new());
-    let xm = measure(x.0.id(), started, height, timeout, || {
+    let mut x_trace = crate::sync_report::Trace::new("xmrd");
+    let xm = measure(x.0.id(), started, height, timeout, &mut x_trace, || {
         let i = xmrd_storage::inspect(Path::new(&store), false).ok()?;
         *x_top.borrow_mut() = hex::encode(i.view.top_hash);
         Some(i.view.block_count)
@@ -210,36 +218,51 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
             "xmrd_wall_over_floor": ratio(xm.wall, floor.0),
         },
     });
-    if a.json {
-        println!("{v}");
-    } else {
-        println!("chain: {height} blocks, top {top} (both ended there: {ok})");
-        println!(
+    let lines = [
+        format!("chain: {height} blocks, top {top} (both ended there: {ok})"),
+        format!(
             "monerod from monerod: wall {:.1} s, cpu {:.1} s, peak RSS {:.0} MiB",
             m.wall, m.cpu, m.peak_rss_mib
-        );
-        println!(
+        ),
+        format!(
             "xmrd from monerod:    wall {:.1} s, cpu {:.1} s, peak RSS {:.0} MiB",
             xm.wall, xm.cpu, xm.peak_rss_mib
-        );
-        println!(
+        ),
+        format!(
             "monerod / xmrd: wall {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
             ratio(m.wall, xm.wall),
             ratio(m.cpu, xm.cpu),
             ratio(m.peak_rss_mib, xm.peak_rss_mib)
-        );
-        println!(
+        ),
+        format!(
             "peak RSS beyond one RandomX cache: monerod {:.0} MiB, xmrd {:.0} MiB ({:.2}x)",
             beyond(m.peak_rss_mib),
             beyond(xm.peak_rss_mib),
             ratio(beyond(m.peak_rss_mib), beyond(xm.peak_rss_mib))
-        );
-        println!(
+        ),
+        format!(
             "RandomX floor: {} PoW hashes on {threads} threads in {:.1} s; xmrd's sync took {:.2}x that",
             floor.1,
             floor.0,
             ratio(xm.wall, floor.0)
-        );
+        ),
+    ];
+    if a.json {
+        println!("{v}");
+    } else {
+        for l in &lines {
+            println!("{l}");
+        }
+    }
+    if let Some(dir) = &a.report {
+        let summary: String = lines.iter().map(|l| format!("- {l}\n")).collect();
+        let p = crate::sync_report::write_report(
+            dir,
+            &format!("sync-bench: {height} blocks"),
+            &summary,
+            &[m_trace, x_trace],
+        )?;
+        eprintln!("report: {}", p.display());
     }
     Ok(ok)
 }
