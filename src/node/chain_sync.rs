@@ -21,8 +21,8 @@ use crate::sync::{Action, Downloaded, Fork, PeerKey, SyncFault, Syncer, MAX_BLOC
 use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
 use crate::wire::epee::{Hashes, U64s};
 use crate::wire::messages::{
-    BlockCompleteEntry, BlockTxs, ChainRequest, ChainResponse, GetObjectsRequest,
-    GetObjectsResponse, Message,
+    BlockCompleteEntry, BlockTxs, ChainRequest, ChainResponse, FluffyMissingTxRequest,
+    GetObjectsRequest, GetObjectsResponse, Message, NewFluffyBlock,
 };
 
 /// How often a syncing peer task drains its outbox (the longest a request waits to go out).
@@ -63,6 +63,17 @@ pub enum SyncInput {
     ChainEntry(PeerKey, ChainResponse),
     /// A 2004 from the peer.
     Objects(PeerKey, GetObjectsResponse),
+    /// A new block from the peer (2008 fluffy, or 2001 with all its transactions).
+    NewBlock {
+        /// The peer.
+        key: PeerKey,
+        /// The block and the transactions it came with.
+        block: BlockCompleteEntry,
+        /// The peer's chain height.
+        height: u64,
+        /// When its first byte was read (for the relay latency log).
+        received: Instant,
+    },
     /// The peer's connection ended.
     Gone(PeerKey),
 }
@@ -84,6 +95,49 @@ pub struct NodeChain {
     pub sync: Sender<SyncInput>,
     /// The consensus network.
     pub net: ConsensusNet,
+    /// Blocks verified for relay, so that a 2009 for one is answered before it is
+    /// committed.
+    pub recent: Arc<RecentBlocks>,
+}
+
+/// Most recently verified new blocks kept for answering 2009 (monerod answers from its
+/// chain and alt-chain database; a relay goes out before our commit, so the last few are
+/// kept here too).
+pub const RECENT_BLOCKS: usize = 8;
+
+/// The last [`RECENT_BLOCKS`] new blocks this node verified: id, blob and transaction
+/// blobs in the block's order.
+#[derive(Debug, Default)]
+pub struct RecentBlocks(std::sync::Mutex<std::collections::VecDeque<RecentBlock>>);
+
+/// One verified new block.
+#[derive(Debug, Clone)]
+pub struct RecentBlock {
+    /// Its id.
+    pub hash: [u8; 32],
+    /// Its blob.
+    pub blob: bytes::Bytes,
+    /// Its transactions (not the miner's), in the block's order.
+    pub txs: Vec<bytes::Bytes>,
+}
+
+impl RecentBlocks {
+    fn push(&self, b: RecentBlock) {
+        if let Ok(mut q) = self.0.lock() {
+            if q.len() >= RECENT_BLOCKS {
+                q.pop_front();
+            }
+            q.push_back(b);
+        }
+    }
+
+    /// The block with this id, if it is one of the last verified.
+    pub fn get(&self, hash: &[u8; 32]) -> Option<RecentBlock> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|q| q.iter().find(|b| &b.hash == hash).cloned())
+    }
 }
 
 impl std::fmt::Debug for NodeChain {
@@ -128,16 +182,29 @@ pub fn start(
     let window = MetaWindow::load(&reader)?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let r2 = reader.clone();
+    let recent = Arc::new(RecentBlocks::default());
+    let d = Driver {
+        reader: reader.clone(),
+        committer,
+        pool,
+        window: Arc::new(window),
+        net,
+        alt: None,
+        progress: Progress::new(reader.view().block_count),
+        recent: Arc::clone(&recent),
+        asked_missing: std::collections::HashSet::new(),
+    };
     std::thread::Builder::new()
         .name("xmrd-sync".into())
         .spawn(move || {
             let _store = store; // keeps the committer thread alive
-            sync_loop(rx, r2, committer, pool, window, net, max_buffer_bytes)
+            sync_loop(rx, d, max_buffer_bytes)
         })?;
     Ok(NodeChain {
-        reader,
+        reader: r2,
         sync: tx,
         net,
+        recent,
     })
 }
 
@@ -169,35 +236,24 @@ struct Driver {
     net: ConsensusNet,
     alt: Option<AltBranch>,
     progress: Progress,
+    recent: Arc<RecentBlocks>,
+    /// New blocks whose missing transactions we asked the sender for (2009), bounded by
+    /// [`MAX_ASKED_MISSING`].
+    asked_missing: std::collections::HashSet<[u8; 32]>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sync_loop(
-    rx: Receiver<SyncInput>,
-    reader: ChainReader,
-    committer: CommitHandle,
-    pool: Arc<VerifyPool>,
-    window: MetaWindow,
-    net: ConsensusNet,
-    max_buffer_bytes: usize,
-) {
-    let view = reader.view();
+/// Most new blocks with a 2009 outstanding that are remembered.
+pub const MAX_ASKED_MISSING: usize = 64;
+
+fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
+    let view = d.reader.view();
     let mut syncer = Syncer::new(
         view.block_count,
         view.cumulative_difficulty,
         max_buffer_bytes,
     );
     let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
-    set_main_seed(&pool, &reader, view.block_count, view.block_count);
-    let mut d = Driver {
-        reader,
-        committer,
-        pool,
-        window: Arc::new(window),
-        net,
-        alt: None,
-        progress: Progress::new(view.block_count),
-    };
+    set_main_seed(&d.pool, &d.reader, view.block_count, view.block_count);
     loop {
         // Inputs: wait a little when idle.
         let first = rx.recv_timeout(Duration::from_millis(50));
@@ -231,6 +287,18 @@ fn sync_loop(
                 SyncInput::Objects(key, r) => {
                     if let Err(f) = syncer.on_objects(key, &r) {
                         drops.push((key, f));
+                    }
+                }
+                SyncInput::NewBlock {
+                    key,
+                    block,
+                    height,
+                    received,
+                } => {
+                    if let Some(f) =
+                        d.on_new_block(&mut syncer, &outboxes, key, block, height, received)
+                    {
+                        drops.push(f);
                     }
                 }
                 SyncInput::Gone(key) => {
@@ -273,6 +341,144 @@ fn sync_loop(
 }
 
 impl Driver {
+    /// A new block from a peer (monerod's `handle_notify_new_fluffy_block`): one that
+    /// extends our top is completed (its missing transactions asked from the sender with
+    /// 2009, as we keep no pool yet), verified, relayed to every other peer as a fluffy
+    /// block and then committed; one on a chain we lack makes us ask that peer for its
+    /// chain (monerod's orphan path).
+    fn on_new_block(
+        &mut self,
+        syncer: &mut Syncer,
+        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        key: PeerKey,
+        entry: BlockCompleteEntry,
+        their_height: u64,
+        received: Instant,
+    ) -> Option<(PeerKey, SyncFault)> {
+        let fault = |why: &'static str| Some((key, SyncFault::BadObjects(why)));
+        let Ok(block) = monero_oxide::block::Block::read(&mut entry.block.as_ref()) else {
+            return fault("a new block does not parse");
+        };
+        let hash = block.hash();
+        let known = self
+            .reader
+            .block_heights(&[hash])
+            .ok()
+            .and_then(|mut v| v.pop().flatten())
+            .is_some();
+        if known {
+            return None;
+        }
+        let view = self.reader.view();
+        if block.header.previous != view.top_hash {
+            syncer.on_peer_ahead(key, their_height);
+            return None;
+        }
+        // The transactions it came with, by id; each must be one of the block's.
+        let mut given: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
+        let blobs: &[bytes::Bytes] = match &entry.txs {
+            BlockTxs::Full(v) => v,
+            BlockTxs::Pruned(v) if v.is_empty() => &[],
+            BlockTxs::Pruned(_) => return fault("pruned transactions in a new block"),
+        };
+        for b in blobs {
+            let Ok(tx) = monero_oxide::transaction::Transaction::read(&mut b.as_ref()) else {
+                return fault("a transaction of a new block does not parse");
+            };
+            let id = tx.hash();
+            if !block.transactions.contains(&id) {
+                return fault("a transaction that is not in the new block");
+            }
+            given.insert(id, b.to_vec());
+        }
+        let mut txs = Vec::with_capacity(block.transactions.len());
+        let mut missing = Vec::new();
+        for (i, id) in block.transactions.iter().enumerate() {
+            match given.remove(id) {
+                Some(b) => txs.push(b),
+                None => missing.push(i as u64),
+            }
+        }
+        if !missing.is_empty() {
+            if self.asked_missing.contains(&hash) {
+                return fault("did not send the transactions asked for");
+            }
+            if self.asked_missing.len() >= MAX_ASKED_MISSING {
+                self.asked_missing.clear();
+            }
+            self.asked_missing.insert(hash);
+            if let Some(o) = outboxes.get(&key) {
+                let _ = o.send(PeerCmd::Send(Message::FluffyMissingTxRequest(
+                    FluffyMissingTxRequest {
+                        block_hash: hash,
+                        current_blockchain_height: view.block_count,
+                        missing_tx_indices: U64s::from_items(missing.iter()),
+                        ..Default::default()
+                    },
+                )));
+            }
+            return None;
+        }
+        self.asked_missing.remove(&hash);
+        let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
+        let tx_blobs: Vec<bytes::Bytes> =
+            txs.iter().map(|t| bytes::Bytes::from(t.clone())).collect();
+        let verdict = self.pool.verify_span_blocking(
+            &base,
+            vec![SpanBlock {
+                block: entry.block.to_vec(),
+                txs,
+            }],
+            BlockChecks::now(),
+        );
+        let (writes, failed) = split_verdict(verdict, self.net);
+        if let Some((_, e)) = failed {
+            tracing::warn!(height = view.block_count, "new block refused: {e}");
+            return Some((key, SyncFault::InvalidBlock(e.to_string())));
+        }
+        // Relay first (every check passed), then commit.
+        self.recent.push(RecentBlock {
+            hash,
+            blob: entry.block.clone(),
+            txs: tx_blobs,
+        });
+        let relay = Message::NewFluffyBlock(NewFluffyBlock {
+            b: BlockCompleteEntry {
+                block: entry.block.clone(),
+                ..Default::default()
+            },
+            current_blockchain_height: view.block_count + 1,
+            ..Default::default()
+        });
+        let mut relayed = 0;
+        for (k, o) in outboxes {
+            if *k != key && o.send(PeerCmd::Send(relay.clone())).is_ok() {
+                relayed += 1;
+            }
+        }
+        let relay_ms = received.elapsed().as_secs_f64() * 1e3;
+        let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
+        match self.committer.push_blocks(writes) {
+            Ok(v) => {
+                let w = Arc::make_mut(&mut self.window);
+                for m in metas {
+                    w.push(m);
+                }
+                syncer.on_chain(v.block_count, v.cumulative_difficulty);
+                set_main_seed(&self.pool, &self.reader, v.block_count, syncer.target());
+                tracing::info!(
+                    height = view.block_count,
+                    id = %hex::encode(hash),
+                    relayed,
+                    relay_ms = format_args!("{relay_ms:.1}"),
+                    "new block verified, relayed and committed"
+                );
+            }
+            Err(e) => tracing::error!("commit of a new block failed: {e}"),
+        }
+        None
+    }
+
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {
         self.reader
             .block_hashes(&[h])
@@ -568,15 +774,7 @@ pub fn serve_objects(reader: &ChainReader, r: &GetObjectsRequest) -> Option<GetO
             missed.push(*id);
             continue;
         };
-        let txs = reader.block_txs(h, b.tx_count).ok()?;
-        // Skip the miner transaction (index 0): it is inside the block blob.
-        let mut full = Vec::new();
-        for t in txs.into_iter().skip(1) {
-            let t = t?;
-            let mut blob = t.pruned;
-            blob.extend_from_slice(t.prunable.as_deref().unwrap_or_default());
-            full.push(bytes::Bytes::from(blob));
-        }
+        let full = stored_txs(reader, h, b.tx_count)?;
         blocks.push(BlockCompleteEntry {
             block: bytes::Bytes::from(b.blob),
             txs: BlockTxs::Full(full),
@@ -587,6 +785,61 @@ pub fn serve_objects(reader: &ChainReader, r: &GetObjectsRequest) -> Option<GetO
         blocks,
         current_blockchain_height: reader.view().block_count,
         missed_ids: Hashes::from_items(missed.iter()),
+        ..Default::default()
+    })
+}
+
+/// The full transaction blobs of the stored block at `height` (not the miner
+/// transaction, which is inside the block blob), in the block's order.
+fn stored_txs(reader: &ChainReader, height: u64, tx_count: u32) -> Option<Vec<bytes::Bytes>> {
+    let txs = reader.block_txs(height, tx_count).ok()?;
+    txs.into_iter()
+        .skip(1)
+        .map(|t| {
+            let t = t?;
+            let mut blob = t.pruned;
+            blob.extend_from_slice(t.prunable.as_deref().unwrap_or_default());
+            Some(bytes::Bytes::from(blob))
+        })
+        .collect()
+}
+
+/// Answers a 2009 (`handle_request_fluffy_missing_tx`): the block with the transactions
+/// asked for, from the blocks just verified or the store. `None` when the block is
+/// unknown or an index is out of range (monerod drops such a peer).
+pub fn serve_missing_txs(
+    reader: &ChainReader,
+    recent: &RecentBlocks,
+    r: &FluffyMissingTxRequest,
+) -> Option<NewFluffyBlock> {
+    let (blob, txs) = match recent.get(&r.block_hash) {
+        Some(b) => (b.blob, b.txs),
+        None => {
+            let h = reader
+                .block_heights(&[r.block_hash])
+                .ok()?
+                .pop()
+                .flatten()?;
+            let b = reader.blocks(&[h]).ok()?.pop().flatten()?;
+            let txs = stored_txs(reader, h, b.tx_count)?;
+            (bytes::Bytes::from(b.blob), txs)
+        }
+    };
+    let wanted: Vec<bytes::Bytes> = r
+        .missing_tx_indices
+        .iter()
+        .map(|i| usize::try_from(i).ok().and_then(|i| txs.get(i)).cloned())
+        .collect::<Option<_>>()?;
+    if wanted.is_empty() {
+        return None;
+    }
+    Some(NewFluffyBlock {
+        b: BlockCompleteEntry {
+            block: blob,
+            txs: BlockTxs::Full(wanted),
+            ..Default::default()
+        },
+        current_blockchain_height: reader.view().block_count,
         ..Default::default()
     })
 }

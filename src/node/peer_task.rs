@@ -13,14 +13,16 @@ use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
 use xmrd_shards::latency;
 
-use super::chain_sync::{serve_chain_request, serve_objects, PeerCmd, SyncInput, SYNC_POLL};
+use super::chain_sync::{
+    serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput, SYNC_POLL,
+};
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::metrics;
 use crate::p2p::address_book::KnownPeer;
 use crate::p2p::constants::{CONNECT_TIMEOUT, PING_TIMEOUT};
 use crate::p2p::{Connection, Direction, Event, PeerFault};
 use crate::sync::PeerKey;
-use crate::wire::messages::Message;
+use crate::wire::messages::{BlockCompleteEntry, Message};
 
 /// Read buffer of a quiet connection. An idle peer costs this much, not more: every
 /// open connection keeps one read in flight.
@@ -483,9 +485,34 @@ fn on_protocol(
                 conn.close();
             }
         },
+        Message::NewFluffyBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
+        Message::NewBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
+        Message::FluffyMissingTxRequest(r) => {
+            match serve_missing_txs(reader, &ctx.shared.chain.recent, &r) {
+                Some(resp) => {
+                    conn.send_notification(&Message::NewFluffyBlock(resp));
+                }
+                None => {
+                    tracing::info!(%peer, "request for transactions of a block we do not have: closing");
+                    conn.close();
+                }
+            }
+        }
         other => {
             tracing::debug!(%peer, command = ?other.command(), "protocol message (not handled yet)")
         }
+    }
+}
+
+/// Hands a new block to the sync thread.
+fn new_block(ctx: &Rc<ShardCtx>, link: &SyncLink, b: BlockCompleteEntry, height: u64) {
+    if let Some(key) = link.key {
+        let _ = ctx.shared.chain.sync.send(SyncInput::NewBlock {
+            key,
+            block: b,
+            height,
+            received: std::time::Instant::now(),
+        });
     }
 }
 

@@ -260,6 +260,21 @@ impl Syncer {
         p.cumulative_difficulty = cumulative_difficulty;
     }
 
+    /// A peer sent a new block that does not extend our chain: it has a chain we lack
+    /// (monerod's orphan path asks it for its chain). Its claim is raised just above ours
+    /// so that the next [`Syncer::poll`] asks; its chain entry then says what it really
+    /// has.
+    pub fn on_peer_ahead(&mut self, peer: PeerKey, height: u64) {
+        let ours = self.cumulative_difficulty;
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.height = p.height.max(height);
+            if p.cumulative_difficulty <= ours {
+                p.cumulative_difficulty = ours + 1;
+                p.entry = None;
+            }
+        }
+    }
+
     /// A peer is gone: its requests go back to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
         self.peers.remove(&peer);
