@@ -457,15 +457,8 @@ impl Driver {
             }
         }
         let relay_ms = received.elapsed().as_secs_f64() * 1e3;
-        let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
-        match self.committer.push_blocks(writes) {
-            Ok(v) => {
-                let w = Arc::make_mut(&mut self.window);
-                for m in metas {
-                    w.push(m);
-                }
-                syncer.on_chain(v.block_count, v.cumulative_difficulty);
-                set_main_seed(&self.pool, &self.reader, v.block_count, syncer.target());
+        match self.commit_main(syncer, writes) {
+            Ok(_) => {
                 tracing::info!(
                     height = view.block_count,
                     id = %hex::encode(hash),
@@ -477,6 +470,24 @@ impl Driver {
             Err(e) => tracing::error!("commit of a new block failed: {e}"),
         }
         None
+    }
+
+    /// Commits blocks that extend our chain in one atomic write and moves the metadata
+    /// window, the syncer and the RandomX seed along.
+    fn commit_main(
+        &mut self,
+        syncer: &mut Syncer,
+        writes: Vec<BlockWrite>,
+    ) -> Result<xmrd_storage::ReadView, xmrd_storage::StoreError> {
+        let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
+        let view = self.committer.push_blocks(writes)?;
+        let w = Arc::make_mut(&mut self.window);
+        for m in metas {
+            w.push(m);
+        }
+        syncer.on_chain(view.block_count, view.cumulative_difficulty);
+        set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
+        Ok(view)
     }
 
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {
@@ -503,15 +514,8 @@ impl Driver {
         let (writes, failed) = split_verdict(verdict, self.net);
         let committed = writes.len();
         if !writes.is_empty() {
-            let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
-            match self.committer.push_blocks(writes) {
+            match self.commit_main(syncer, writes) {
                 Ok(view) => {
-                    let w = Arc::make_mut(&mut self.window);
-                    for m in metas {
-                        w.push(m);
-                    }
-                    syncer.on_chain(view.block_count, view.cumulative_difficulty);
-                    set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
                     self.progress
                         .committed(committed as u64, view.block_count, syncer.target());
                 }

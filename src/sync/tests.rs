@@ -17,6 +17,15 @@ fn ids(n: usize) -> Vec<[u8; 32]> {
         .collect()
 }
 
+/// `chain` with its ids from `from` on changed (marked with `mark`): another branch.
+fn branch(chain: &[[u8; 32]], from: usize, mark: u8) -> Vec<[u8; 32]> {
+    let mut b = chain.to_vec();
+    for id in b.iter_mut().skip(from) {
+        id[29] = mark;
+    }
+    b
+}
+
 fn entry(start: u64, ids: &[[u8; 32]], total: u64) -> ChainResponse {
     ChainResponse {
         cumulative_difficulty: total,
@@ -377,10 +386,7 @@ fn heavier_chain_below_our_top_is_fetched_as_a_fork() {
 #[test]
 fn switch_and_refork() {
     let chain = ids(200);
-    let mut mine = chain.clone();
-    for id in mine.iter_mut().skip(100) {
-        id[31] = 0xee;
-    }
+    let mine = branch(&chain, 100, 0xee);
     let ours = |h: u64| (h < 120).then(|| mine[h as usize]);
     let mut s = Syncer::new(120, 120, DEFAULT_MAX_BUFFER_BYTES);
     s.on_peer_state(1, 200, 200);
@@ -390,10 +396,7 @@ fn switch_and_refork() {
     let f = s.fork().unwrap();
     assert_eq!(f.height, 100);
     // A heavier peer's entry forking lower: a new epoch.
-    let mut other = chain.clone();
-    for id in other.iter_mut().skip(95) {
-        id[30] = 0xdd;
-    }
+    let other = branch(&chain, 95, 0xdd);
     s.on_peer_state(2, 210, 210);
     s.poll(Instant::now(), ours);
     s.on_chain_entry(2, &entry(90, &other[90..200], 210), ours)
@@ -410,10 +413,7 @@ fn switch_and_refork() {
 #[test]
 fn fork_a_few_blocks_below_the_top() {
     let chain = ids(720);
-    let mut mine = chain.clone();
-    for id in mine.iter_mut().skip(700) {
-        id[31] = 0xee;
-    }
+    let mine = branch(&chain, 700, 0xee);
     let ours = |h: u64| (h < 704).then(|| mine[h as usize]);
     let mut s = Syncer::new(704, 704, DEFAULT_MAX_BUFFER_BYTES);
     s.on_peer_state(1, 704, 704);
