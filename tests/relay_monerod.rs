@@ -1,22 +1,26 @@
 //! Block propagation through xmrd against the real monerod (Debian's 0.18) on loopback,
 //! regtest: monerods A and B serve the same chain and are connected only to xmrd
 //! (A – xmrd – B). Blocks mined on A reach B through xmrd's relay: xmrd verifies each
-//! fluffy block (2008) from A, relays it to B before committing it, and B adds it. Skips
-//! with a message when monerod or the shared data is missing.
+//! fluffy block (2008) from A, relays it to B before committing it, and B adds it. Then a
+//! wallet transaction is put in A's pool without relay and mined there: neither xmrd nor
+//! B has it, so xmrd asks A for it (2009), and B asks xmrd (2009). Skips with a message
+//! when monerod or the shared data is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::json;
 use xmrd::testdata::realpeer::{
-    json_rpc, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, ServedMonerod,
+    json_rpc, post, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, KillOnDrop, ServedMonerod,
 };
 
 const A: (u16, u16, u16) = (48370, 48371, 48372);
 const B: (u16, u16, u16) = (48373, 48374, 48375);
 const X_P2P: u16 = 48376;
+const WALLET_RPC: u16 = 48377;
 /// Blocks mined on A, one at a time.
 const BLOCKS: u64 = 3;
 
@@ -77,6 +81,76 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
         eprintln!("block {h}: A -> xmrd -> B in {:?}", started.elapsed());
         assert_eq!(got, (h, top));
     }
+
+    // (b) A block with a transaction that neither xmrd nor B has.
+    let wallet = KillOnDrop(
+        Command::new("monero-wallet-rpc")
+            .args(["--daemon-address", &format!("127.0.0.1:{}", A.1)])
+            .args(["--trusted-daemon", "--no-dns", "--disable-rpc-login"])
+            .args([
+                "--rpc-bind-ip",
+                "127.0.0.1",
+                "--rpc-bind-port",
+                &WALLET_RPC.to_string(),
+            ])
+            .args([
+                "--rpc-ssl",
+                "disabled",
+                "--daemon-ssl",
+                "disabled",
+                "--non-interactive",
+            ])
+            .arg("--wallet-dir")
+            .arg(work.join("wallets"))
+            .args(["--log-level", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("monero-wallet-rpc", 120, || {
+        json_rpc(WALLET_RPC, "get_version", json!({}))
+    });
+    let out = Command::new("python3")
+        .arg(rp.join("rp.py"))
+        .args([
+            "wallet-send",
+            &WALLET_RPC.to_string(),
+            "--wallet",
+            "w0",
+            "--do-not-relay",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wallet-send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tx_hash = sent["tx_hash"].as_str().unwrap().to_string();
+    let r = post(
+        A.1,
+        "/send_raw_transaction",
+        &json!({"tx_as_hex": sent["tx_blob"], "do_not_relay": true}),
+    )
+    .unwrap();
+    assert_eq!(r["status"], "OK", "{r}");
+    json_rpc(
+        A.1,
+        "generateblocks",
+        json!({"amount_of_blocks": 1, "wallet_address": miner}),
+    )
+    .unwrap();
+    let (h, top) = a.top().unwrap();
+    let got = wait_for("B to receive the block with the transaction", 120, || {
+        b.top().filter(|(bh, _)| *bh >= h)
+    });
+    assert_eq!(got, (h, top));
+    let t = post(B.1, "/get_transactions", &json!({"txs_hashes": [tx_hash]})).unwrap();
+    assert_eq!(t["txs"][0]["block_height"].as_u64(), Some(h - 1), "{t}");
+    drop(wallet);
+
     let text = std::fs::read_to_string(&log).unwrap();
     let relays = text
         .lines()
@@ -85,7 +159,8 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
         })
         .count();
     assert_eq!(
-        relays as u64, BLOCKS,
+        relays as u64,
+        BLOCKS + 1,
         "xmrd did not relay every block:\n{text}"
     );
     drop(x);
