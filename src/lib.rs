@@ -18,6 +18,7 @@ pub mod p2p;
 #[cfg(feature = "node")]
 pub mod sync;
 pub mod testdata;
+pub mod txpool;
 #[cfg(feature = "node")]
 pub mod verify;
 pub mod wire;

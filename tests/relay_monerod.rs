@@ -3,7 +3,8 @@
 //! (A – xmrd – B). Blocks mined on A reach B through xmrd's relay: xmrd verifies each
 //! fluffy block (2008) from A, relays it to B before committing it, and B adds it. Then a
 //! wallet transaction is put in A's pool without relay and mined there: neither xmrd nor
-//! B has it, so xmrd asks A for it (2009), and B asks xmrd (2009). Skips with a message
+//! B has it, so xmrd asks A for it (2009), and B asks xmrd (2009). Last, a wallet
+//! transaction sent to A's RPC reaches B's pool through xmrd (2002). Skips with a message
 //! when monerod or the shared data is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -149,6 +150,34 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
     assert_eq!(got, (h, top));
     let t = post(B.1, "/get_transactions", &json!({"txs_hashes": [tx_hash]})).unwrap();
     assert_eq!(t["txs"][0]["block_height"].as_u64(), Some(h - 1), "{t}");
+
+    // (c) A wallet transaction sent to A's RPC reaches B's pool through xmrd.
+    let out = Command::new("python3")
+        .arg(rp.join("rp.py"))
+        .args(["wallet-send", &WALLET_RPC.to_string(), "--wallet", "w0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wallet-send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let relayed = sent["tx_hash"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    wait_for(
+        "the transaction to reach B's pool through xmrd",
+        300,
+        || {
+            let p = post(B.1, "/get_transaction_pool_hashes", &json!({}))?;
+            p["tx_hashes"]
+                .as_array()?
+                .iter()
+                .any(|h| h.as_str() == Some(relayed.as_str()))
+                .then_some(())
+        },
+    );
+    eprintln!("transaction A -> xmrd -> B pool in {:?}", started.elapsed());
     drop(wallet);
 
     let text = std::fs::read_to_string(&log).unwrap();

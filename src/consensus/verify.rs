@@ -270,3 +270,45 @@ pub fn verify_block(
     };
     Ok((effects, jobs))
 }
+
+/// The contextual checks of a transaction for the pool, against the chain's top
+/// (`tx_memory_pool::add_tx` → `check_tx_inputs` for the next block, plus the pool's fee
+/// and extra rules): not already in the chain, semantics, rings that exist and are
+/// unlocked, key images unspent. Returns the rings for the proof checks
+/// ([`crate::verify::VerifyPool::verify_txs`]).
+pub fn check_pool_tx(
+    ctx: &impl ChainContext,
+    p: &tx::PreparedTx,
+    now: u64,
+) -> Result<Vec<Vec<OutputInfo>>, TxError> {
+    let height = ctx.height();
+    let hf = ctx.net().hard_fork_version(height);
+    if ctx.txs_exist(&[p.hash]).first().copied().unwrap_or(true) {
+        return Err(TxError::AlreadyInChain);
+    }
+    tx::check_tx_semantics(p, hf)?;
+    let recent =
+        ctx.timestamps(height.saturating_sub(BLOCKCHAIN_TIMESTAMP_CHECK_WINDOW as u64)..height);
+    let rings: Vec<Vec<Option<OutputInfo>>> = tx::ring_requests(&p.tx)?
+        .iter()
+        .map(|r| ctx.outputs(r.amount, &r.indices))
+        .collect();
+    let spent = ctx.key_images_spent(&p.key_images);
+    let num_outputs = |a: u64| ctx.num_outputs(a);
+    tx::check_tx_inputs(
+        p,
+        &InputContext {
+            hf,
+            chain_height: height,
+            adjusted_time: block::adjusted_time(&recent, now),
+            rings: &rings,
+            spent: &spent,
+            num_outputs_for_amount: &num_outputs,
+        },
+    )?;
+    tx::check_pool_rules(p, hf, &weight_limits(ctx), ctx.already_generated_coins())?;
+    Ok(rings
+        .into_iter()
+        .map(|r| r.into_iter().flatten().collect())
+        .collect())
+}

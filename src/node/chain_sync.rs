@@ -18,11 +18,12 @@ use crate::chain::{block_write, MetaWindow, StoreChain};
 use crate::consensus::pow::RandomXHasher;
 use crate::consensus::{ConsensusNet, Overlay};
 use crate::sync::{Action, Downloaded, Fork, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
+use crate::txpool::{PoolTx, TxPool};
 use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
 use crate::wire::epee::{Hashes, U64s};
 use crate::wire::messages::{
     BlockCompleteEntry, BlockTxs, ChainRequest, ChainResponse, FluffyMissingTxRequest,
-    GetObjectsRequest, GetObjectsResponse, Message, NewFluffyBlock,
+    GetObjectsRequest, GetObjectsResponse, Message, NewFluffyBlock, NewTransactions,
 };
 
 /// How often a syncing peer task drains its outbox (the longest a request waits to go out).
@@ -74,6 +75,8 @@ pub enum SyncInput {
         /// When its first byte was read (for the relay latency log).
         received: Instant,
     },
+    /// Transactions relayed by the peer (2002).
+    NewTxs(PeerKey, Vec<bytes::Bytes>),
     /// The peer's connection ended.
     Gone(PeerKey),
 }
@@ -155,6 +158,7 @@ pub fn start(
     randomx: crate::consensus::pow::RandomXMode,
     verify_threads: usize,
     max_buffer_bytes: usize,
+    max_txpool_weight: u64,
 ) -> anyhow::Result<NodeChain> {
     let store = ChainStore::open(&xmrd_storage::chain_path(data_dir), &StoreConfig::default())?;
     let reader = store.reader();
@@ -193,6 +197,8 @@ pub fn start(
         progress: Progress::new(reader.view().block_count),
         recent: Arc::clone(&recent),
         asked_missing: std::collections::HashSet::new(),
+        txpool: TxPool::new(max_txpool_weight),
+        last_expiry: Instant::now(),
     };
     std::thread::Builder::new()
         .name("xmrd-sync".into())
@@ -240,7 +246,12 @@ struct Driver {
     /// New blocks whose missing transactions we asked the sender for (2009), bounded by
     /// [`MAX_ASKED_MISSING`].
     asked_missing: std::collections::HashSet<[u8; 32]>,
+    txpool: TxPool,
+    last_expiry: Instant,
 }
+
+/// How often unmined transactions are checked for expiry.
+pub const POOL_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Most new blocks with a 2009 outstanding that are remembered.
 pub const MAX_ASKED_MISSING: usize = 64;
@@ -289,6 +300,14 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                         drops.push((key, f));
                     }
                 }
+                // Like monerod, relayed transactions are looked at only once synced: while
+                // behind, their rings may name outputs we do not have yet.
+                SyncInput::NewTxs(key, txs) if !syncer.behind() => {
+                    if let Some(f) = d.on_new_txs(&outboxes, key, txs) {
+                        drops.push(f);
+                    }
+                }
+                SyncInput::NewTxs(..) => {}
                 SyncInput::NewBlock {
                     key,
                     block,
@@ -337,6 +356,13 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
             }
         }
         d.progress.maybe_log(syncer.height(), syncer.target());
+        if d.last_expiry.elapsed() > POOL_EXPIRY_INTERVAL {
+            d.last_expiry = Instant::now();
+            let n = d.txpool.expire(d.last_expiry);
+            if n > 0 {
+                tracing::info!(expired = n, "transactions left the pool unmined");
+            }
+        }
     }
 }
 
@@ -394,7 +420,10 @@ impl Driver {
         let mut txs = Vec::with_capacity(block.transactions.len());
         let mut missing = Vec::new();
         for (i, id) in block.transactions.iter().enumerate() {
-            match given.remove(id) {
+            match given
+                .remove(id)
+                .or_else(|| self.txpool.get(id).map(|t| t.blob.to_vec()))
+            {
                 Some(b) => txs.push(b),
                 None => missing.push(i as u64),
             }
@@ -480,7 +509,16 @@ impl Driver {
         writes: Vec<BlockWrite>,
     ) -> Result<xmrd_storage::ReadView, xmrd_storage::StoreError> {
         let metas: Vec<_> = writes.iter().map(|w| w.meta).collect();
+        let taken: Vec<[u8; 32]> = writes
+            .iter()
+            .flat_map(|w| w.txs.iter().map(|t| t.hash))
+            .collect();
+        let spent: Vec<[u8; 32]> = writes
+            .iter()
+            .flat_map(|w| w.txs.iter().flat_map(|t| t.key_images.iter().copied()))
+            .collect();
         let view = self.committer.push_blocks(writes)?;
+        self.txpool.on_block(&taken, &spent);
         let w = Arc::make_mut(&mut self.window);
         for m in metas {
             w.push(m);
@@ -488,6 +526,91 @@ impl Driver {
         syncer.on_chain(view.block_count, view.cumulative_difficulty);
         set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
         Ok(view)
+    }
+
+    /// Transactions relayed by a peer (`handle_notify_new_transactions`): each is parsed,
+    /// checked against the chain's top and the pool, its proofs verified on the pool, and
+    /// those accepted are pooled and relayed (fluff) to every other peer. A transaction
+    /// that fails a rule drops its sender, as monerod does; one we already have, or whose
+    /// key image another pooled transaction spends, is skipped.
+    fn on_new_txs(
+        &mut self,
+        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        key: PeerKey,
+        blobs: Vec<bytes::Bytes>,
+    ) -> Option<(PeerKey, SyncFault)> {
+        let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut jobs = Vec::new();
+        let mut kept = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for blob in blobs {
+            let p = match crate::consensus::tx::prepare_tx(&blob) {
+                Ok(p) => p,
+                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+            };
+            if !seen.insert(p.hash)
+                || self.txpool.contains(&p.hash)
+                || self.txpool.conflicts(&p.key_images)
+            {
+                continue;
+            }
+            match crate::consensus::verify::check_pool_tx(&base, &p, now) {
+                Ok(rings) => {
+                    let p = Arc::new(p);
+                    jobs.push((Arc::clone(&p), rings));
+                    kept.push((p, blob));
+                }
+                Err(crate::consensus::TxError::AlreadyInChain) => {}
+                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+            }
+        }
+        if jobs.is_empty() {
+            return None;
+        }
+        let verdicts = self.pool.verify_txs(jobs);
+        let mut relay = Vec::new();
+        for ((p, blob), v) in kept.into_iter().zip(verdicts) {
+            if let Err(e) = v {
+                return Some((key, SyncFault::InvalidTx(e.to_string())));
+            }
+            let added = self.txpool.add(
+                p.hash,
+                PoolTx {
+                    blob: blob.clone(),
+                    weight: p.weight,
+                    fee: p.fee,
+                    key_images: p.key_images.clone(),
+                    added: Instant::now(),
+                },
+            );
+            match added {
+                Ok(()) => relay.push(blob),
+                Err(e) => tracing::debug!(id = %hex::encode(p.hash), "not pooled: {e}"),
+            }
+        }
+        if !relay.is_empty() {
+            let n = relay.len();
+            let m = Message::NewTransactions(NewTransactions {
+                txs: relay,
+                ..Default::default()
+            });
+            let mut peers = 0;
+            for (k, o) in outboxes {
+                if *k != key && o.send(PeerCmd::Send(m.clone())).is_ok() {
+                    peers += 1;
+                }
+            }
+            tracing::info!(
+                txs = n,
+                pool = self.txpool.len(),
+                relayed_to = peers,
+                "transactions verified, pooled and relayed"
+            );
+        }
+        None
     }
 
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {

@@ -109,6 +109,9 @@ pub struct Args {
     /// default, 100 MB).
     #[arg(long, default_value_t = 0)]
     pub block_download_max_size: usize,
+    /// Transaction pool weight bound in bytes (monerod's `--max-txpool-weight`).
+    #[arg(long, default_value_t = crate::txpool::DEFAULT_TXPOOL_MAX_WEIGHT)]
+    pub max_txpool_weight: u64,
 }
 
 /// How log lines are written.
@@ -267,6 +270,8 @@ pub struct Config {
     pub fixed_difficulty: Option<u64>,
     /// `--block-download-max-size` resolved (bytes).
     pub block_download_max_size: usize,
+    /// `--max-txpool-weight`.
+    pub max_txpool_weight: u64,
     /// `--metrics-bind`.
     pub metrics_bind: Option<SocketAddr>,
 }
@@ -351,6 +356,7 @@ impl Config {
             } else {
                 a.block_download_max_size
             },
+            max_txpool_weight: a.max_txpool_weight,
             metrics_bind: a.metrics_bind,
         }
     }

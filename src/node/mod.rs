@@ -183,6 +183,7 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         config.randomx_mode,
         config.verify_threads,
         config.block_download_max_size,
+        config.max_txpool_weight,
     )?;
     let view = chain.reader.view();
     tracing::info!(

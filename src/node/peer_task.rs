@@ -485,6 +485,11 @@ fn on_protocol(
                 conn.close();
             }
         },
+        Message::NewTransactions(m) => {
+            if let Some(key) = link.key {
+                let _ = ctx.shared.chain.sync.send(SyncInput::NewTxs(key, m.txs));
+            }
+        }
         Message::NewFluffyBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
         Message::NewBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
         Message::FluffyMissingTxRequest(r) => {

@@ -31,6 +31,9 @@ pub enum SyncFault {
     /// A block it sent failed verification.
     #[error("sent a block that fails verification: {0}")]
     InvalidBlock(String),
+    /// A transaction it relayed fails verification.
+    #[error("relayed a transaction that fails verification: {0}")]
+    InvalidTx(String),
     /// It did not answer within the time allowed.
     #[error("did not answer a sync request in time")]
     Stalled,
