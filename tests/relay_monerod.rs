@@ -4,8 +4,9 @@
 //! fluffy block (2008) from A, relays it to B before committing it, and B adds it. Then a
 //! wallet transaction is put in A's pool without relay and mined there: neither xmrd nor
 //! B has it, so xmrd asks A for it (2009), and B asks xmrd (2009). Last, a wallet
-//! transaction sent to A's RPC reaches B's pool through xmrd (2002). Skips with a message
-//! when monerod or the shared data is missing.
+//! transaction sent to A's RPC reaches B's pool through xmrd (2002), and a fresh monerod
+//! C that syncs from xmrd gets it from xmrd's pool (2010). Skips with a message when
+//! monerod or the shared data is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,13 +16,16 @@ use std::time::Instant;
 
 use serde_json::json;
 use xmrd::testdata::realpeer::{
-    json_rpc, post, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, KillOnDrop, ServedMonerod,
+    fresh_monerod, json_rpc, post, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, KillOnDrop,
+    ServedMonerod,
 };
 
 const A: (u16, u16, u16) = (48370, 48371, 48372);
 const B: (u16, u16, u16) = (48373, 48374, 48375);
 const X_P2P: u16 = 48376;
 const WALLET_RPC: u16 = 48377;
+const C_P2P: u16 = 48378;
+const C_RPC: u16 = 48379;
 /// Blocks mined on A, one at a time.
 const BLOCKS: u64 = 3;
 
@@ -179,6 +183,19 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
     );
     eprintln!("transaction A -> xmrd -> B pool in {:?}", started.elapsed());
     drop(wallet);
+
+    // A fresh monerod C that syncs from xmrd asks it for its pool complement (2010) once
+    // synced, and gets the transaction.
+    let c = fresh_monerod(&work.join("C"), C_P2P, C_RPC, X_P2P).unwrap();
+    wait_for("C's pool to get the transaction from xmrd", 600, || {
+        let p = post(C_RPC, "/get_transaction_pool_hashes", &json!({}))?;
+        p["tx_hashes"]
+            .as_array()?
+            .iter()
+            .any(|h| h.as_str() == Some(relayed.as_str()))
+            .then_some(())
+    });
+    drop(c);
 
     let text = std::fs::read_to_string(&log).unwrap();
     let relays = text

@@ -23,7 +23,8 @@ use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
 use crate::wire::epee::{Hashes, U64s};
 use crate::wire::messages::{
     BlockCompleteEntry, BlockTxs, ChainRequest, ChainResponse, FluffyMissingTxRequest,
-    GetObjectsRequest, GetObjectsResponse, Message, NewFluffyBlock, NewTransactions,
+    GetObjectsRequest, GetObjectsResponse, GetTxPoolComplement, Message, NewFluffyBlock,
+    NewTransactions,
 };
 
 /// How often a syncing peer task drains its outbox (the longest a request waits to go out).
@@ -77,6 +78,8 @@ pub enum SyncInput {
     },
     /// Transactions relayed by the peer (2002).
     NewTxs(PeerKey, Vec<bytes::Bytes>),
+    /// The peer asks for the pool transactions it lacks (2010), naming those it has.
+    PoolComplement(PeerKey, Vec<[u8; 32]>),
     /// The peer's connection ended.
     Gone(PeerKey),
 }
@@ -198,6 +201,7 @@ pub fn start(
         recent: Arc::clone(&recent),
         asked_missing: std::collections::HashSet::new(),
         txpool: TxPool::new(max_txpool_weight),
+        asked_complement: false,
         last_expiry: Instant::now(),
     };
     std::thread::Builder::new()
@@ -248,7 +252,12 @@ struct Driver {
     asked_missing: std::collections::HashSet<[u8; 32]>,
     txpool: TxPool,
     last_expiry: Instant,
+    asked_complement: bool,
 }
+
+/// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
+/// complement; this keeps the answer well under the levin packet limits).
+pub const POOL_COMPLEMENT_MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// How often unmined transactions are checked for expiry.
 pub const POOL_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
@@ -308,6 +317,13 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                     }
                 }
                 SyncInput::NewTxs(..) => {}
+                SyncInput::PoolComplement(key, have) => {
+                    if let Some(o) = outboxes.get(&key) {
+                        if let Some(m) = d.pool_complement(&have) {
+                            let _ = o.send(PeerCmd::Send(m));
+                        }
+                    }
+                }
                 SyncInput::NewBlock {
                     key,
                     block,
@@ -356,6 +372,19 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
             }
         }
         d.progress.maybe_log(syncer.height(), syncer.target());
+        // Once synced, ask one peer for the pool transactions we lack (monerod asks once,
+        // after its sync, `request_txpool_complement`).
+        if !d.asked_complement && !syncer.behind() {
+            if let Some(o) = syncer.synced_peer().and_then(|k| outboxes.get(&k)) {
+                d.asked_complement = true;
+                let _ = o.send(PeerCmd::Send(Message::GetTxPoolComplement(
+                    GetTxPoolComplement {
+                        hashes: Hashes::from_items(d.txpool.hashes().iter()),
+                        ..Default::default()
+                    },
+                )));
+            }
+        }
         if d.last_expiry.elapsed() > POOL_EXPIRY_INTERVAL {
             d.last_expiry = Instant::now();
             let n = d.txpool.expire(d.last_expiry);
@@ -611,6 +640,33 @@ impl Driver {
             );
         }
         None
+    }
+
+    /// The pool transactions a peer does not have (`get_txpool_complement`), as one 2002,
+    /// at most [`POOL_COMPLEMENT_MAX_BYTES`] of them; `None` when there are none.
+    fn pool_complement(&self, have: &[[u8; 32]]) -> Option<Message> {
+        let have: std::collections::HashSet<&[u8; 32]> = have.iter().collect();
+        let mut bytes = 0usize;
+        let mut txs = Vec::new();
+        for id in self.txpool.hashes() {
+            if have.contains(&id) {
+                continue;
+            }
+            let Some(t) = self.txpool.get(&id) else {
+                continue;
+            };
+            if bytes + t.blob.len() > POOL_COMPLEMENT_MAX_BYTES {
+                break;
+            }
+            bytes += t.blob.len();
+            txs.push(t.blob.clone());
+        }
+        (!txs.is_empty()).then(|| {
+            Message::NewTransactions(NewTransactions {
+                txs,
+                ..Default::default()
+            })
+        })
     }
 
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {

@@ -490,6 +490,16 @@ fn on_protocol(
                 let _ = ctx.shared.chain.sync.send(SyncInput::NewTxs(key, m.txs));
             }
         }
+        Message::GetTxPoolComplement(m) => {
+            if let Some(key) = link.key {
+                let have: Vec<[u8; 32]> = m.hashes.iter().collect();
+                let _ = ctx
+                    .shared
+                    .chain
+                    .sync
+                    .send(SyncInput::PoolComplement(key, have));
+            }
+        }
         Message::NewFluffyBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
         Message::NewBlock(m) => new_block(ctx, link, m.b, m.current_blockchain_height),
         Message::FluffyMissingTxRequest(r) => {

@@ -275,6 +275,18 @@ impl Syncer {
         }
     }
 
+    /// A peer on our chain's height or above that is not busy answering us.
+    pub fn synced_peer(&self) -> Option<PeerKey> {
+        let mut ks: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.height >= self.height && matches!(p.waiting, Waiting::Nothing))
+            .map(|(k, _)| *k)
+            .collect();
+        ks.sort_unstable();
+        ks.first().copied()
+    }
+
     /// A peer is gone: its requests go back to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
         self.peers.remove(&peer);
