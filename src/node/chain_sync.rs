@@ -18,6 +18,7 @@ use crate::chain::{block_write, MetaWindow, StoreChain};
 use crate::consensus::pow::RandomXHasher;
 use crate::consensus::{ConsensusNet, Overlay};
 use crate::sync::{Action, Downloaded, Fork, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
+use crate::txpool::dandelion::{Dandelion, Route};
 use crate::txpool::{PoolTx, TxPool};
 use crate::verify::{BlockChecks, SpanBlock, VerifyPool};
 use crate::wire::epee::{Hashes, U64s};
@@ -51,6 +52,8 @@ pub enum SyncInput {
         cumulative_difficulty: u128,
         /// Its outbox.
         outbox: Sender<PeerCmd>,
+        /// Whether we dialled it (Dandelion++ stems are outbound peers).
+        outbound: bool,
     },
     /// A timed sync told us its chain.
     State {
@@ -76,8 +79,8 @@ pub enum SyncInput {
         /// When its first byte was read (for the relay latency log).
         received: Instant,
     },
-    /// Transactions relayed by the peer (2002).
-    NewTxs(PeerKey, Vec<bytes::Bytes>),
+    /// Transactions relayed by the peer (2002), and whether along a Dandelion++ stem.
+    NewTxs(PeerKey, Vec<bytes::Bytes>, bool),
     /// The peer asks for the pool transactions it lacks (2010), naming those it has.
     PoolComplement(PeerKey, Vec<[u8; 32]>),
     /// The peer's connection ended.
@@ -202,6 +205,8 @@ pub fn start(
         asked_missing: std::collections::HashSet::new(),
         txpool: TxPool::new(max_txpool_weight),
         asked_complement: false,
+        dandelion: Dandelion::new(),
+        outbound: Vec::new(),
         last_expiry: Instant::now(),
     };
     std::thread::Builder::new()
@@ -253,6 +258,9 @@ struct Driver {
     txpool: TxPool,
     last_expiry: Instant,
     asked_complement: bool,
+    dandelion: Dandelion,
+    /// Peers we dialled, in connection order.
+    outbound: Vec<PeerKey>,
 }
 
 /// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
@@ -290,8 +298,12 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                     height,
                     cumulative_difficulty,
                     outbox,
+                    outbound,
                 } => {
                     outboxes.insert(key, outbox);
+                    if outbound {
+                        d.outbound.push(key);
+                    }
                     syncer.on_peer_state(key, height, cumulative_difficulty);
                 }
                 SyncInput::State {
@@ -311,8 +323,8 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                 }
                 // Like monerod, relayed transactions are looked at only once synced: while
                 // behind, their rings may name outputs we do not have yet.
-                SyncInput::NewTxs(key, txs) if !syncer.behind() => {
-                    if let Some(f) = d.on_new_txs(&outboxes, key, txs) {
+                SyncInput::NewTxs(key, txs, stem) if !syncer.behind() => {
+                    if let Some(f) = d.on_new_txs(&outboxes, key, txs, stem) {
                         drops.push(f);
                     }
                 }
@@ -338,6 +350,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                 }
                 SyncInput::Gone(key) => {
                     outboxes.remove(&key);
+                    d.outbound.retain(|k| *k != key);
                     syncer.on_peer_gone(key);
                 }
             }
@@ -385,6 +398,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                 )));
             }
         }
+        d.dandelion_tick(&outboxes);
         if d.last_expiry.elapsed() > POOL_EXPIRY_INTERVAL {
             d.last_expiry = Instant::now();
             let n = d.txpool.expire(d.last_expiry);
@@ -567,6 +581,7 @@ impl Driver {
         outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
         key: PeerKey,
         blobs: Vec<bytes::Bytes>,
+        stem: bool,
     ) -> Option<(PeerKey, SyncFault)> {
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let now = std::time::SystemTime::now()
@@ -580,10 +595,17 @@ impl Driver {
                 Ok(p) => p,
                 Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
             };
-            if !seen.insert(p.hash)
-                || self.txpool.contains(&p.hash)
-                || self.txpool.conflicts(&p.key_images)
-            {
+            if !seen.insert(p.hash) {
+                continue;
+            }
+            if self.txpool.contains(&p.hash) {
+                // Seen fluffed: an embargoed stem transaction needs us no more.
+                if !stem {
+                    self.dandelion.release(&p.hash);
+                }
+                continue;
+            }
+            if self.txpool.conflicts(&p.key_images) {
                 continue;
             }
             match crate::consensus::verify::check_pool_tx(&base, &p, now) {
@@ -620,26 +642,64 @@ impl Driver {
                 Err(e) => tracing::debug!(id = %hex::encode(p.hash), "not pooled: {e}"),
             }
         }
-        if !relay.is_empty() {
-            let n = relay.len();
-            let m = Message::NewTransactions(NewTransactions {
-                txs: relay,
-                ..Default::default()
-            });
-            let mut peers = 0;
-            for (k, o) in outboxes {
-                if *k != key && o.send(PeerCmd::Send(m.clone())).is_ok() {
-                    peers += 1;
+        if relay.is_empty() {
+            return None;
+        }
+        let n = relay.len();
+        match self.dandelion.route(key, stem) {
+            Route::Stem(to) => {
+                let mut rng = rand::thread_rng();
+                for b in &relay {
+                    if let Ok(p) = crate::consensus::tx::prepare_tx(b) {
+                        self.dandelion.embargo(p.hash, Instant::now(), &mut rng);
+                    }
                 }
+                if let Some(o) = outboxes.get(&to) {
+                    let _ = o.send(PeerCmd::Send(Message::NewTransactions(NewTransactions {
+                        txs: relay,
+                        dandelionpp_fluff: Some(false),
+                        ..Default::default()
+                    })));
+                }
+                tracing::info!(
+                    txs = n,
+                    pool = self.txpool.len(),
+                    "transactions verified, pooled and sent on along the Dandelion++ stem"
+                );
             }
-            tracing::info!(
-                txs = n,
-                pool = self.txpool.len(),
-                relayed_to = peers,
-                "transactions verified, pooled and relayed"
-            );
+            Route::Fluff => {
+                let peers = fluff(outboxes, key, relay);
+                tracing::info!(
+                    txs = n,
+                    pool = self.txpool.len(),
+                    relayed_to = peers,
+                    "transactions verified, pooled and relayed"
+                );
+            }
         }
         None
+    }
+
+    /// Dandelion++ epochs, and fluffing the stem transactions whose embargo ran out.
+    fn dandelion_tick(&mut self, outboxes: &HashMap<PeerKey, Sender<PeerCmd>>) {
+        let now = Instant::now();
+        self.dandelion
+            .tick(now, &self.outbound, &mut rand::thread_rng());
+        let due: Vec<bytes::Bytes> = self
+            .dandelion
+            .expired(now)
+            .iter()
+            .filter_map(|id| self.txpool.get(id).map(|t| t.blob.clone()))
+            .collect();
+        if !due.is_empty() {
+            let n = due.len();
+            let peers = fluff(outboxes, PeerKey::MAX, due);
+            tracing::info!(
+                txs = n,
+                relayed_to = peers,
+                "embargo over: fluffing stem transactions"
+            );
+        }
     }
 
     /// The pool transactions a peer does not have (`get_txpool_complement`), as one 2002,
@@ -649,7 +709,8 @@ impl Driver {
         let mut bytes = 0usize;
         let mut txs = Vec::new();
         for id in self.txpool.hashes() {
-            if have.contains(&id) {
+            // Stem transactions under embargo are not shown (monerod's stempool).
+            if have.contains(&id) || self.dandelion.embargoed(&id) {
                 continue;
             }
             let Some(t) = self.txpool.get(&id) else {
@@ -819,6 +880,22 @@ impl Driver {
             }
         }
     }
+}
+
+/// Sends transactions (fluff) to every peer but `except`; returns to how many.
+fn fluff(
+    outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+    except: PeerKey,
+    txs: Vec<bytes::Bytes>,
+) -> usize {
+    let m = Message::NewTransactions(NewTransactions {
+        txs,
+        ..Default::default()
+    });
+    outboxes
+        .iter()
+        .filter(|(k, o)| **k != except && o.send(PeerCmd::Send(m.clone())).is_ok())
+        .count()
 }
 
 /// The store writes of the blocks before the first failure, and that failure.

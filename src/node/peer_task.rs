@@ -387,6 +387,7 @@ fn on_event(
                     height: sync.current_height,
                     cumulative_difficulty: sync.cumulative_difficulty_u128(),
                     outbox: tx,
+                    outbound: conn.direction() == Direction::Outbound,
                 })
                 .is_ok()
             {
@@ -487,7 +488,12 @@ fn on_protocol(
         },
         Message::NewTransactions(m) => {
             if let Some(key) = link.key {
-                let _ = ctx.shared.chain.sync.send(SyncInput::NewTxs(key, m.txs));
+                let stem = !m.is_fluff();
+                let _ = ctx
+                    .shared
+                    .chain
+                    .sync
+                    .send(SyncInput::NewTxs(key, m.txs, stem));
             }
         }
         Message::GetTxPoolComplement(m) => {

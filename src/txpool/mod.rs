@@ -3,6 +3,8 @@
 //! `tx_memory_pool`. Pure data: the node verifies before adding and tells it what blocks
 //! took.
 
+pub mod dandelion;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
