@@ -40,6 +40,34 @@ fn normal_peer(rpc: u16) -> Option<()> {
         .then_some(())
 }
 
+/// A 1 XMR transfer from the test wallet w0 (through `realpeer/rp.py wallet-send` and the
+/// wallet RPC on [`WALLET_RPC`]): its `tx_hash` and, with `do_not_relay`, its `tx_blob`.
+fn wallet_send(rp: &Path, do_not_relay: bool) -> serde_json::Value {
+    let mut cmd = Command::new("python3");
+    cmd.arg(rp.join("rp.py"))
+        .args(["wallet-send", &WALLET_RPC.to_string(), "--wallet", "w0"]);
+    if do_not_relay {
+        cmd.arg("--do-not-relay");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "wallet-send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Whether monerod on `rpc` has transaction `tx` in its pool.
+fn in_pool(rpc: u16, tx: &str) -> Option<()> {
+    let p = post(rpc, "/get_transaction_pool_hashes", &json!({}))?;
+    p["tx_hashes"]
+        .as_array()?
+        .iter()
+        .any(|h| h.as_str() == Some(tx))
+        .then_some(())
+}
+
 #[test]
 fn blocks_mined_on_a_reach_b_through_xmrd() {
     let Some(rp) = realpeer() else { return };
@@ -116,23 +144,7 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
     wait_for("monero-wallet-rpc", 120, || {
         json_rpc(WALLET_RPC, "get_version", json!({}))
     });
-    let out = Command::new("python3")
-        .arg(rp.join("rp.py"))
-        .args([
-            "wallet-send",
-            &WALLET_RPC.to_string(),
-            "--wallet",
-            "w0",
-            "--do-not-relay",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wallet-send: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent = wallet_send(&rp, true);
     let tx_hash = sent["tx_hash"].as_str().unwrap().to_string();
     let r = post(
         A.1,
@@ -156,30 +168,13 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
     assert_eq!(t["txs"][0]["block_height"].as_u64(), Some(h - 1), "{t}");
 
     // (c) A wallet transaction sent to A's RPC reaches B's pool through xmrd.
-    let out = Command::new("python3")
-        .arg(rp.join("rp.py"))
-        .args(["wallet-send", &WALLET_RPC.to_string(), "--wallet", "w0"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wallet-send: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent = wallet_send(&rp, false);
     let relayed = sent["tx_hash"].as_str().unwrap().to_string();
     let started = Instant::now();
     wait_for(
         "the transaction to reach B's pool through xmrd",
         300,
-        || {
-            let p = post(B.1, "/get_transaction_pool_hashes", &json!({}))?;
-            p["tx_hashes"]
-                .as_array()?
-                .iter()
-                .any(|h| h.as_str() == Some(relayed.as_str()))
-                .then_some(())
-        },
+        || in_pool(B.1, &relayed),
     );
     eprintln!("transaction A -> xmrd -> B pool in {:?}", started.elapsed());
     drop(wallet);
@@ -188,12 +183,7 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
     // synced, and gets the transaction.
     let c = fresh_monerod(&work.join("C"), C_P2P, C_RPC, X_P2P).unwrap();
     wait_for("C's pool to get the transaction from xmrd", 600, || {
-        let p = post(C_RPC, "/get_transaction_pool_hashes", &json!({}))?;
-        p["tx_hashes"]
-            .as_array()?
-            .iter()
-            .any(|h| h.as_str() == Some(relayed.as_str()))
-            .then_some(())
+        in_pool(C_RPC, &relayed)
     });
     drop(c);
 

@@ -147,21 +147,8 @@ fn stalled_peer_loses_its_span() {
 /// a block that was not asked, a missing transaction and an unrequested response are not.
 #[test]
 fn objects_rules_on_real_blocks() {
-    let Some(dir) = crate::testdata::shared_subdir("realpeer/chains") else {
-        return;
-    };
-    let pk = crate::chainfile::read_all(
-        std::fs::File::open(dir.join("regtest-700b-2500tx.raw")).unwrap(),
-    )
-    .unwrap();
-    let chain: Vec<[u8; 32]> = pk
-        .iter()
-        .map(|p| {
-            monero_oxide::block::Block::read(&mut p.block.as_slice())
-                .unwrap()
-                .hash()
-        })
-        .collect();
+    let Some(pk) = real_chain() else { return };
+    let chain = block_ids(&pk);
     let ours = |h: u64| (h < 500).then(|| chain[h as usize]);
     let mut s = Syncer::new(500, 500, DEFAULT_MAX_BUFFER_BYTES);
     s.on_peer_state(7, 700, 700);
@@ -177,18 +164,7 @@ fn objects_rules_on_real_blocks() {
         })
         .unwrap();
     assert_eq!(asked[0], chain[500]);
-    let resp = |range: std::ops::Range<usize>| GetObjectsResponse {
-        blocks: pk[range]
-            .iter()
-            .map(|p| BlockCompleteEntry {
-                block: Bytes::from(p.block.clone()),
-                txs: BlockTxs::Full(p.txs.iter().map(|t| Bytes::from(t.clone())).collect()),
-                ..Default::default()
-            })
-            .collect(),
-        current_blockchain_height: 700,
-        ..Default::default()
-    };
+    let resp = |range: std::ops::Range<usize>| objects(&pk[range]);
     // Shifted by one: a block that was not asked for.
     let mut bad = resp(501..601);
     assert!(matches!(
@@ -291,6 +267,16 @@ fn real_chain() -> Option<Vec<crate::chainfile::Package>> {
     )
 }
 
+fn block_ids(pk: &[crate::chainfile::Package]) -> Vec<[u8; 32]> {
+    pk.iter()
+        .map(|p| {
+            monero_oxide::block::Block::read(&mut p.block.as_slice())
+                .unwrap()
+                .hash()
+        })
+        .collect()
+}
+
 fn objects(pk: &[crate::chainfile::Package]) -> GetObjectsResponse {
     GetObjectsResponse {
         blocks: pk
@@ -322,14 +308,7 @@ fn asked_objects(a: &[Action], peer: PeerKey) -> Option<Vec<[u8; 32]>> {
 #[test]
 fn heavier_chain_below_our_top_is_fetched_as_a_fork() {
     let Some(pk) = real_chain() else { return };
-    let chain: Vec<[u8; 32]> = pk
-        .iter()
-        .map(|p| {
-            monero_oxide::block::Block::read(&mut p.block.as_slice())
-                .unwrap()
-                .hash()
-        })
-        .collect();
+    let chain = block_ids(&pk);
     // Our chain: the real one to 549, then 60 blocks of our own (heights 550..610).
     let fake = ids(60);
     let ours = |h: u64| match h {
