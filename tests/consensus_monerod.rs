@@ -15,7 +15,7 @@ use xmrd::consensus::{ChainContext, ConsensusNet, MemoryChain};
 use xmrd::testdata::realpeer::{json_rpc, post, realpeer, ServedMonerod};
 use xmrd::verify::{BlockChecks, SpanBlock, VerifyPool};
 
-const PORTS: (u16, u16, u16) = (48310, 48311, 48312);
+const PORTS: (u16, u16, u16) = (22310, 22311, 22312);
 const RPC: u16 = PORTS.1;
 
 #[test]

@@ -216,7 +216,7 @@ fn handshake_from_testnet() -> Vec<u8> {
 #[test]
 fn xmrd_dials_monerod_and_stays_connected_while_bad_peers_are_dropped() {
     let Some(rp) = realpeer() else { return };
-    let (p2p, rpc, dead, ours) = (48280, 48281, 48279, 48285);
+    let (p2p, rpc, dead, ours) = (22280, 22281, 22279, 22285);
     let monerod = Monerod::start(&rp, "dial", p2p, rpc, dead, None);
     let xmrd = Xmrd::start(
         "dial",
@@ -262,7 +262,7 @@ fn xmrd_dials_monerod_and_stays_connected_while_bad_peers_are_dropped() {
 #[test]
 fn monerod_dials_xmrd_and_stays_connected() {
     let Some(rp) = realpeer() else { return };
-    let (p2p, rpc, dead, ours) = (48290, 48291, 48289, 48295);
+    let (p2p, rpc, dead, ours) = (22290, 22291, 22289, 22295);
     // xmrd first, so monerod's first dial finds it listening.
     let xmrd = Xmrd::start("listen", &["--p2p-bind-port", &ours.to_string()]);
     let peer_id = xmrd.peer_id();

@@ -1,7 +1,7 @@
 //! The operators' metrics, end to end: a regtest xmrd with `--metrics-bind`, a levin peer
 //! (xmrd's own sans-IO machine over a plain socket) that handshakes with it, and scrapes of
 //! `/metrics` parsed by a strict reader of the Prometheus text format. Then SIGUSR1, and
-//! the snapshot file it writes. Ports 48400-48403.
+//! the snapshot file it writes. Ports 22400-22403.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,8 +16,8 @@ use xmrd::p2p::{Connection, Event, LocalNode, Network};
 use xmrd::testdata::realpeer::KillOnDrop;
 use xmrd::wire::messages::CoreSyncData;
 
-const METRICS_PORT: u16 = 48400;
-const P2P_PORT: u16 = 48401;
+const METRICS_PORT: u16 = 22400;
+const P2P_PORT: u16 = 22401;
 
 /// A sample's labels.
 type Labels = BTreeMap<String, String>;
@@ -324,7 +324,7 @@ fn metrics_endpoint_is_scraped_and_sigusr1_writes_a_snapshot() {
         .args(["--shards", "2", "--verify-threads", "1"])
         .args(["--metrics-bind", &format!("127.0.0.1:{METRICS_PORT}")])
         // Nothing to dial: the node only takes our inbound connection.
-        .args(["--add-exclusive-node", "127.0.0.1:48403"])
+        .args(["--add-exclusive-node", "127.0.0.1:22403"])
         .args(["--log-format", "json"])
         .arg("--data-dir")
         .arg(&data)

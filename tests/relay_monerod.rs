@@ -20,12 +20,12 @@ use xmrd::testdata::realpeer::{
     ServedMonerod,
 };
 
-const A: (u16, u16, u16) = (48370, 48371, 48372);
-const B: (u16, u16, u16) = (48373, 48374, 48375);
-const X_P2P: u16 = 48376;
-const WALLET_RPC: u16 = 48377;
-const C_P2P: u16 = 48378;
-const C_RPC: u16 = 48379;
+const A: (u16, u16, u16) = (22370, 22371, 22372);
+const B: (u16, u16, u16) = (22373, 22374, 22375);
+const X_P2P: u16 = 22376;
+const WALLET_RPC: u16 = 22377;
+const C_P2P: u16 = 22378;
+const C_RPC: u16 = 22379;
 /// Blocks mined on A, one at a time.
 const BLOCKS: u64 = 3;
 

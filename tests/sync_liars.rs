@@ -258,10 +258,10 @@ fn run(lie: Lie, base: u16) {
 
 #[test]
 fn peer_sending_unrequested_blocks_is_dropped_and_sync_completes() {
-    run(Lie::Unrequested, 48340);
+    run(Lie::Unrequested, 22340);
 }
 
 #[test]
 fn peer_serving_a_block_with_a_bad_transaction_is_dropped_and_sync_completes() {
-    run(Lie::BadTransaction, 48350);
+    run(Lie::BadTransaction, 22350);
 }

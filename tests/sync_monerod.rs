@@ -15,10 +15,10 @@ use xmrd::testdata::realpeer::{
     ServedMonerod,
 };
 
-const A: (u16, u16, u16) = (48320, 48321, 48322);
-const X_P2P: u16 = 48323;
-const B_P2P: u16 = 48324;
-const B_RPC: u16 = 48325;
+const A: (u16, u16, u16) = (22320, 22321, 22322);
+const X_P2P: u16 = 22323;
+const B_P2P: u16 = 22324;
+const B_RPC: u16 = 22325;
 
 /// Starts xmrd on regtest (fixed difficulty 1) syncing from the monerod on `from`.
 fn xmrd(data: &Path, port: u16, from: u16, log: &Path) -> KillOnDrop {
@@ -76,8 +76,8 @@ fn xmrd_syncs_from_monerod_and_a_fresh_monerod_syncs_from_xmrd() {
 /// had committed (its store's height never goes back) and resumes to monerod's top.
 #[test]
 fn sync_survives_sigkill_and_resumes_to_the_same_top() {
-    const A2: (u16, u16, u16) = (48330, 48331, 48332);
-    const XP: u16 = 48333;
+    const A2: (u16, u16, u16) = (22330, 22331, 22332);
+    const XP: u16 = 22333;
     let Some(rp) = realpeer() else { return };
     let work = temp("sync-kill");
     let a = ServedMonerod::start(

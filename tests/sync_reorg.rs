@@ -14,9 +14,9 @@ use xmrd::testdata::realpeer::{
     json_rpc, realpeer, spawn_xmrd, store_top, temp_dir, wait_for, ServedMonerod,
 };
 
-const A: (u16, u16, u16) = (48360, 48361, 48362);
-const B: (u16, u16, u16) = (48363, 48364, 48365);
-const X_P2P: u16 = 48366;
+const A: (u16, u16, u16) = (22360, 22361, 22362);
+const B: (u16, u16, u16) = (22363, 22364, 22365);
+const X_P2P: u16 = 22366;
 /// Blocks each monerod mines on top of the shared chain.
 const A_BLOCKS: u64 = 4;
 const B_BLOCKS: u64 = 9;
