@@ -623,6 +623,7 @@ impl Driver {
         }
         let verdicts = self.pool.verify_txs(jobs);
         let mut relay = Vec::new();
+        let mut relayed_ids = Vec::new();
         for ((p, blob), v) in kept.into_iter().zip(verdicts) {
             if let Err(e) = v {
                 return Some((key, SyncFault::InvalidTx(e.to_string())));
@@ -638,7 +639,10 @@ impl Driver {
                 },
             );
             match added {
-                Ok(()) => relay.push(blob),
+                Ok(()) => {
+                    relay.push(blob);
+                    relayed_ids.push(p.hash);
+                }
                 Err(e) => tracing::debug!(id = %hex::encode(p.hash), "not pooled: {e}"),
             }
         }
@@ -649,10 +653,8 @@ impl Driver {
         match self.dandelion.route(key, stem) {
             Route::Stem(to) => {
                 let mut rng = rand::thread_rng();
-                for b in &relay {
-                    if let Ok(p) = crate::consensus::tx::prepare_tx(b) {
-                        self.dandelion.embargo(p.hash, Instant::now(), &mut rng);
-                    }
+                for id in relayed_ids {
+                    self.dandelion.embargo(id, Instant::now(), &mut rng);
                 }
                 if let Some(o) = outboxes.get(&to) {
                     let _ = o.send(PeerCmd::Send(Message::NewTransactions(NewTransactions {
