@@ -68,11 +68,16 @@ fn xmrd_switches_to_a_heavier_branch_and_monerod_follows_it_from_xmrd() {
         store_top(&data).filter(|(h, _)| *h >= b_height)
     });
     assert_eq!((on_b.0, hex::encode(on_b.1)), (b_height, b_top.clone()));
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        text.contains("switched to a heavier alternative chain"),
-        "no reorg in the log:\n{text}"
-    );
+    // The store shows the new top a moment before the committer's caller logs the
+    // switch: give the line a few seconds to land.
+    let logged = |t: &str| t.contains("switched to a heavier alternative chain");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    while !logged(&text) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        text = std::fs::read_to_string(&log).unwrap();
+    }
+    assert!(logged(&text), "no reorg in the log:\n{text}");
 
     // A is connected to xmrd and lighter: it reorganises onto B's branch, served by xmrd
     // (A and B never talk to each other).
