@@ -3,8 +3,7 @@
 //! One `xmrd-sync` thread owns the [`Syncer`], the store's committer handle (the single
 //! committer is the store's own thread; this is its only client), the metadata window and
 //! the verification pool. Peer tasks on the shards send it [`SyncInput`]s over a crossbeam
-//! channel and receive [`PeerCmd`]s on their own outbox, which they drain every
-//! [`SYNC_POLL`]. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
+//! channel and receive [`PeerCmd`]s on their own [`Outbox`], which wakes them. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
 //! read side and never waits for this thread.
 
 use std::collections::HashMap;
@@ -28,8 +27,6 @@ use crate::wire::messages::{
     NewTransactions,
 };
 
-/// How often a syncing peer task drains its outbox (the longest a request waits to go out).
-pub const SYNC_POLL: Duration = Duration::from_millis(20);
 /// How many ids a chain entry we serve carries (`BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT`).
 pub const BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT: u64 = 10_000;
 /// Most blocks a peer may ask in one 2003 (`CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT`).
@@ -51,7 +48,7 @@ pub enum SyncInput {
         /// Its cumulative difficulty.
         cumulative_difficulty: u128,
         /// Its outbox.
-        outbox: Sender<PeerCmd>,
+        outbox: Outbox,
         /// Whether we dialled it (Dandelion++ stems are outbound peers).
         outbound: bool,
     },
@@ -86,6 +83,10 @@ pub enum SyncInput {
     /// The peer's connection ended.
     Gone(PeerKey),
 }
+
+/// A peer task's inbox from the sync thread. Sending wakes the task at once (glommio
+/// tasks take wakes from other threads), so a relay waits for no poll.
+pub type Outbox = futures_channel::mpsc::UnboundedSender<PeerCmd>;
 
 /// What the sync thread tells a peer task.
 #[derive(Debug)]
@@ -280,7 +281,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         view.cumulative_difficulty,
         max_buffer_bytes,
     );
-    let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
+    let mut outboxes: HashMap<PeerKey, Outbox> = HashMap::new();
     set_main_seed(&d.pool, &d.reader, view.block_count, view.block_count);
     loop {
         // Inputs: wait a little when idle.
@@ -332,7 +333,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                 SyncInput::PoolComplement(key, have) => {
                     if let Some(o) = outboxes.get(&key) {
                         if let Some(m) = d.pool_complement(&have) {
-                            let _ = o.send(PeerCmd::Send(m));
+                            let _ = o.unbounded_send(PeerCmd::Send(m));
                         }
                     }
                 }
@@ -367,19 +368,19 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         for (k, f) in drops {
             syncer.on_peer_gone(k);
             if let Some(o) = outboxes.remove(&k) {
-                let _ = o.send(PeerCmd::Drop(f));
+                let _ = o.unbounded_send(PeerCmd::Drop(f));
             }
         }
         for a in syncer.poll(Instant::now(), |h| d.hash_at(h)) {
             match a {
                 Action::Send(k, m) => {
                     if let Some(o) = outboxes.get(&k) {
-                        let _ = o.send(PeerCmd::Send(m));
+                        let _ = o.unbounded_send(PeerCmd::Send(m));
                     }
                 }
                 Action::Drop(k, f) => {
                     if let Some(o) = outboxes.remove(&k) {
-                        let _ = o.send(PeerCmd::Drop(f));
+                        let _ = o.unbounded_send(PeerCmd::Drop(f));
                     }
                 }
             }
@@ -390,7 +391,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         if !d.asked_complement && !syncer.behind() {
             if let Some(o) = syncer.synced_peer().and_then(|k| outboxes.get(&k)) {
                 d.asked_complement = true;
-                let _ = o.send(PeerCmd::Send(Message::GetTxPoolComplement(
+                let _ = o.unbounded_send(PeerCmd::Send(Message::GetTxPoolComplement(
                     GetTxPoolComplement {
                         hashes: Hashes::from_items(d.txpool.hashes().iter()),
                         ..Default::default()
@@ -418,7 +419,7 @@ impl Driver {
     fn on_new_block(
         &mut self,
         syncer: &mut Syncer,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         key: PeerKey,
         entry: BlockCompleteEntry,
         their_height: u64,
@@ -462,7 +463,11 @@ impl Driver {
         }
         let mut txs = Vec::with_capacity(block.transactions.len());
         let mut missing = Vec::new();
+        let mut proven = crate::consensus::ProvenTxs::new();
         for (i, id) in block.transactions.iter().enumerate() {
+            if let Some(t) = self.txpool.get(id) {
+                proven.insert(*id, t.ring_digest);
+            }
             match given
                 .remove(id)
                 .or_else(|| self.txpool.get(id).map(|t| t.blob.to_vec()))
@@ -480,7 +485,7 @@ impl Driver {
             }
             self.asked_missing.insert(hash);
             if let Some(o) = outboxes.get(&key) {
-                let _ = o.send(PeerCmd::Send(Message::FluffyMissingTxRequest(
+                let _ = o.unbounded_send(PeerCmd::Send(Message::FluffyMissingTxRequest(
                     FluffyMissingTxRequest {
                         block_hash: hash,
                         current_blockchain_height: view.block_count,
@@ -495,13 +500,14 @@ impl Driver {
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let tx_blobs: Vec<bytes::Bytes> =
             txs.iter().map(|t| bytes::Bytes::from(t.clone())).collect();
-        let verdict = self.pool.verify_span_blocking(
+        let verdict = self.pool.verify_span_proven(
             &base,
             vec![SpanBlock {
                 block: entry.block.to_vec(),
                 txs,
             }],
             BlockChecks::now(),
+            &proven,
         );
         let (writes, failed) = split_verdict(verdict, self.net);
         if let Some((_, e)) = failed {
@@ -524,7 +530,7 @@ impl Driver {
         });
         let mut relayed = 0;
         for (k, o) in outboxes {
-            if *k != key && o.send(PeerCmd::Send(relay.clone())).is_ok() {
+            if *k != key && o.unbounded_send(PeerCmd::Send(relay.clone())).is_ok() {
                 relayed += 1;
             }
         }
@@ -578,7 +584,7 @@ impl Driver {
     /// key image another pooled transaction spends, is skipped.
     fn on_new_txs(
         &mut self,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         key: PeerKey,
         blobs: Vec<bytes::Bytes>,
         stem: bool,
@@ -611,8 +617,9 @@ impl Driver {
             match crate::consensus::verify::check_pool_tx(&base, &p, now) {
                 Ok(rings) => {
                     let p = Arc::new(p);
+                    let digest = crate::consensus::ring_digest(&rings);
                     jobs.push((Arc::clone(&p), rings));
-                    kept.push((p, blob));
+                    kept.push((p, blob, digest));
                 }
                 Err(crate::consensus::TxError::AlreadyInChain) => {}
                 Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
@@ -624,7 +631,7 @@ impl Driver {
         let verdicts = self.pool.verify_txs(jobs);
         let mut relay = Vec::new();
         let mut relayed_ids = Vec::new();
-        for ((p, blob), v) in kept.into_iter().zip(verdicts) {
+        for ((p, blob, ring_digest), v) in kept.into_iter().zip(verdicts) {
             if let Err(e) = v {
                 return Some((key, SyncFault::InvalidTx(e.to_string())));
             }
@@ -635,6 +642,7 @@ impl Driver {
                     weight: p.weight,
                     fee: p.fee,
                     key_images: p.key_images.clone(),
+                    ring_digest,
                     added: Instant::now(),
                 },
             );
@@ -657,11 +665,13 @@ impl Driver {
                     self.dandelion.embargo(id, Instant::now(), &mut rng);
                 }
                 if let Some(o) = outboxes.get(&to) {
-                    let _ = o.send(PeerCmd::Send(Message::NewTransactions(NewTransactions {
-                        txs: relay,
-                        dandelionpp_fluff: Some(false),
-                        ..Default::default()
-                    })));
+                    let _ = o.unbounded_send(PeerCmd::Send(Message::NewTransactions(
+                        NewTransactions {
+                            txs: relay,
+                            dandelionpp_fluff: Some(false),
+                            ..Default::default()
+                        },
+                    )));
                 }
                 tracing::info!(
                     txs = n,
@@ -683,7 +693,7 @@ impl Driver {
     }
 
     /// Dandelion++ epochs, and fluffing the stem transactions whose embargo ran out.
-    fn dandelion_tick(&mut self, outboxes: &HashMap<PeerKey, Sender<PeerCmd>>) {
+    fn dandelion_tick(&mut self, outboxes: &HashMap<PeerKey, Outbox>) {
         let now = Instant::now();
         self.dandelion
             .tick(now, &self.outbound, &mut rand::thread_rng());
@@ -885,18 +895,14 @@ impl Driver {
 }
 
 /// Sends transactions (fluff) to every peer but `except`; returns to how many.
-fn fluff(
-    outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
-    except: PeerKey,
-    txs: Vec<bytes::Bytes>,
-) -> usize {
+fn fluff(outboxes: &HashMap<PeerKey, Outbox>, except: PeerKey, txs: Vec<bytes::Bytes>) -> usize {
     let m = Message::NewTransactions(NewTransactions {
         txs,
         ..Default::default()
     });
     outboxes
         .iter()
-        .filter(|(k, o)| **k != except && o.send(PeerCmd::Send(m.clone())).is_ok())
+        .filter(|(k, o)| **k != except && o.unbounded_send(PeerCmd::Send(m.clone())).is_ok())
         .count()
 }
 

@@ -95,8 +95,10 @@ pub struct Args {
     pub metrics_bind: Option<SocketAddr>,
     /// RandomX proof-of-work mode: light (256 MiB cache per seed, 30-40 ms per hash, as
     /// monerod by default), fast (2 GiB dataset, ~5 ms per hash, as monerod with
-    /// MONERO_RANDOMX_FULL_MEM) or auto (fast while far behind and memory allows).
-    #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Light)]
+    /// MONERO_RANDOMX_FULL_MEM) or auto (the default: fast when synced, so that a new
+    /// block is checked in one fast hash before relay, or when an epoch or more behind,
+    /// if ~2.8 GiB of memory is available; light otherwise).
+    #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Auto)]
     pub randomx_mode: crate::consensus::pow::RandomXMode,
     /// Threads of the block/transaction verification pool (0: one per core). monerod's
     /// nearest knob is `--max-concurrency`.

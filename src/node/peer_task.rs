@@ -8,13 +8,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
 use xmrd_shards::latency;
 
 use super::chain_sync::{
-    serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput, SYNC_POLL,
+    serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput,
 };
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::metrics;
@@ -241,7 +241,7 @@ async fn drive(
 #[derive(Default)]
 pub(crate) struct SyncLink {
     key: Option<PeerKey>,
-    outbox: Option<crossbeam_channel::Receiver<PeerCmd>>,
+    outbox: Option<futures_channel::mpsc::UnboundedReceiver<PeerCmd>>,
     /// When the connection task started (for the handshake duration).
     opened: Option<Instant>,
 }
@@ -269,19 +269,32 @@ async fn drive_loop(
     buf: &mut Vec<u8>,
     sync: &mut SyncLink,
 ) -> End {
+    let mut woken: Option<PeerCmd> = None;
     loop {
-        if let Some(outbox) = &sync.outbox {
-            while let Ok(cmd) = outbox.try_recv() {
-                match cmd {
-                    PeerCmd::Send(m) => {
-                        conn.send_notification(&m);
+        let mut cmds: Vec<PeerCmd> = woken.take().into_iter().collect();
+        if let Some(outbox) = &mut sync.outbox {
+            loop {
+                match outbox.try_recv() {
+                    Ok(cmd) => cmds.push(cmd),
+                    // The sync thread is gone (shutdown): nothing more will come.
+                    Err(futures_channel::mpsc::TryRecvError::Closed) => {
+                        sync.outbox = None;
+                        break;
                     }
-                    PeerCmd::Drop(f) => {
-                        return End::Fault(PeerFault::Protocol {
-                            reason: f.to_string(),
-                            score: f.score(),
-                        })
-                    }
+                    Err(futures_channel::mpsc::TryRecvError::Empty) => break,
+                }
+            }
+        }
+        for cmd in cmds {
+            match cmd {
+                PeerCmd::Send(m) => {
+                    conn.send_notification(&m);
+                }
+                PeerCmd::Drop(f) => {
+                    return End::Fault(PeerFault::Protocol {
+                        reason: f.to_string(),
+                        score: f.score(),
+                    })
                 }
             }
         }
@@ -308,19 +321,37 @@ async fn drive_loop(
             return conn.fault().cloned().map_or(End::Closed, End::Fault);
         }
         let now = Instant::now();
-        let mut wait = conn
+        let wait = conn
             .poll_timeout()
             .map_or(Duration::from_secs(60), |d| {
                 d.saturating_duration_since(now)
             })
             .max(Duration::from_millis(1));
-        if sync.outbox.is_some() {
-            wait = wait.min(SYNC_POLL);
-        }
         if let Err(e) = stream.set_read_timeout(Some(wait)) {
             return End::Io(std::io::Error::other(e.to_string()));
         }
-        match stream.read(buf).await {
+        // Wait for bytes, or for a command from the sync thread (a relay goes out the
+        // moment it is queued). glommio's read only polls readiness and then receives
+        // synchronously, so dropping it for a command loses no bytes.
+        let read = match &mut sync.outbox {
+            Some(outbox) => {
+                let cmd = async { Err(outbox.next().await) };
+                let read = async { Ok(stream.read(buf).await) };
+                match future::or(cmd, read).await {
+                    Ok(r) => r,
+                    Err(Some(cmd)) => {
+                        woken = Some(cmd);
+                        continue;
+                    }
+                    Err(None) => {
+                        sync.outbox = None;
+                        continue;
+                    }
+                }
+            }
+            None => stream.read(buf).await,
+        };
+        match read {
             Ok(0) => return End::Closed,
             Ok(n) => {
                 let data = buf.get(..n).unwrap_or_default();
@@ -377,7 +408,7 @@ fn on_event(
             };
             c.fetch_add(1, Ordering::Relaxed);
             let key = ctx.shared.next_peer_key.fetch_add(1, Ordering::Relaxed);
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = futures_channel::mpsc::unbounded();
             if ctx
                 .shared
                 .chain

@@ -182,6 +182,19 @@ impl Drop for ServedMonerod {
     }
 }
 
+/// The flags every test and benchmark xmrd runs with: regtest at difficulty 1, loopback
+/// only, and RandomX in light mode as monerod's, so that no run builds the 2 GiB dataset
+/// that the default `auto` builds once synced (benchmarks that want it say so).
+pub const XMRD_REGTEST_FLAGS: &[&str] = &[
+    "--regtest",
+    "--fixed-difficulty",
+    "1",
+    "--p2p-bind-ip",
+    "127.0.0.1",
+    "--randomx-mode",
+    "light",
+];
+
 /// The flags every test monerod runs with (`RP_SAFE_FLAGS` of `realpeer/common.sh`):
 /// regtest at difficulty 1, loopback only, no DNS, UPnP, update checks or ZMQ.
 pub const MONEROD_SAFE_FLAGS: &[&str] = &[
@@ -248,8 +261,8 @@ pub fn spawn_xmrd(
     log: &Path,
 ) -> std::io::Result<KillOnDrop> {
     let mut cmd = Command::new(bin);
-    cmd.args(["--regtest", "--fixed-difficulty", "1"])
-        .args(["--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+    cmd.args(XMRD_REGTEST_FLAGS)
+        .args(["--shards", "2"])
         .args(["--p2p-bind-port", &p2p.to_string()]);
     for d in dial {
         cmd.args(["--add-exclusive-node", &format!("127.0.0.1:{d}")]);
