@@ -36,6 +36,26 @@ pub const VERIFY_SPAN_BLOCKS: usize = 2 * MAX_BLOCKS_PER_REQUEST;
 /// How often progress is logged while behind.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
 
+/// What [`Driver::admit_txs`] made of a batch of transactions.
+#[derive(Debug, Default)]
+struct Admitted {
+    /// Newly pooled: id and blob.
+    pooled: Vec<([u8; 32], bytes::Bytes)>,
+    /// Already pooled before.
+    known: Vec<[u8; 32]>,
+    /// The rule a transaction broke (with `fail_fast`; nothing pooled then).
+    broken: Option<String>,
+}
+
+impl Admitted {
+    fn broken(why: String) -> Self {
+        Admitted {
+            broken: Some(why),
+            ..Admitted::default()
+        }
+    }
+}
+
 /// What a peer task tells the sync thread.
 #[derive(Debug)]
 pub enum SyncInput {
@@ -93,6 +113,8 @@ pub type Outbox = futures_channel::mpsc::UnboundedSender<PeerCmd>;
 pub enum PeerCmd {
     /// Send this message.
     Send(Message),
+    /// Relay this new block, which arrived at `since` (for the relay-latency histogram).
+    Relay(Message, Instant),
     /// Drop the connection for this fault.
     Drop(SyncFault),
 }
@@ -108,6 +130,26 @@ pub struct NodeChain {
     /// Blocks verified for relay, so that a 2009 for one is answered before it is
     /// committed.
     pub recent: Arc<RecentBlocks>,
+    /// The transaction pool's size, as the sync thread last published it.
+    pub pool_stats: Arc<PoolStats>,
+}
+
+/// The pool's size for readers outside the sync thread (metrics).
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Transactions pooled.
+    pub txs: std::sync::atomic::AtomicU64,
+    /// Their total weight.
+    pub weight: std::sync::atomic::AtomicU64,
+}
+
+impl PoolStats {
+    fn publish(&self, pool: &TxPool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.txs
+            .store(u64::try_from(pool.len()).unwrap_or(u64::MAX), Relaxed);
+        self.weight.store(pool.weight(), Relaxed);
+    }
 }
 
 /// Most recently verified new blocks kept for answering 2009 (monerod answers from its
@@ -194,7 +236,9 @@ pub fn start(
     let (tx, rx) = crossbeam_channel::unbounded();
     let r2 = reader.clone();
     let recent = Arc::new(RecentBlocks::default());
+    let pool_stats = Arc::new(PoolStats::default());
     let d = Driver {
+        pool_stats: Arc::clone(&pool_stats),
         reader: reader.clone(),
         committer,
         pool,
@@ -221,6 +265,7 @@ pub fn start(
         sync: tx,
         net,
         recent,
+        pool_stats,
     })
 }
 
@@ -262,6 +307,7 @@ struct Driver {
     dandelion: Dandelion,
     /// Peers we dialled, in connection order.
     outbound: Vec<PeerKey>,
+    pool_stats: Arc<PoolStats>,
 }
 
 /// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
@@ -400,6 +446,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
             }
         }
         d.dandelion_tick(&outboxes);
+        d.pool_stats.publish(&d.txpool);
         if d.last_expiry.elapsed() > POOL_EXPIRY_INTERVAL {
             d.last_expiry = Instant::now();
             let n = d.txpool.expire(d.last_expiry);
@@ -528,9 +575,18 @@ impl Driver {
             current_blockchain_height: view.block_count + 1,
             ..Default::default()
         });
+        xmrd_shards::latency::record_labeled(
+            crate::metrics::RELAY_METRIC,
+            "stage",
+            "checked",
+            received.elapsed(),
+        );
         let mut relayed = 0;
         for (k, o) in outboxes {
-            if *k != key && o.unbounded_send(PeerCmd::Send(relay.clone())).is_ok() {
+            if *k != key
+                && o.unbounded_send(PeerCmd::Relay(relay.clone(), received))
+                    .is_ok()
+            {
                 relayed += 1;
             }
         }
@@ -577,18 +633,42 @@ impl Driver {
         Ok(view)
     }
 
-    /// Transactions relayed by a peer (`handle_notify_new_transactions`): each is parsed,
-    /// checked against the chain's top and the pool, its proofs verified on the pool, and
-    /// those accepted are pooled and relayed (fluff) to every other peer. A transaction
-    /// that fails a rule drops its sender, as monerod does; one we already have, or whose
-    /// key image another pooled transaction spends, is skipped.
-    fn on_new_txs(
+    /// After a reorg, every pooled transaction and those of the popped blocks are checked
+    /// again against the new chain (monerod re-validates its pool on
+    /// `on_blockchain_dec`): a ring member may now be another output, a key image may be
+    /// spent, a transaction may be in the new branch. Those that pass are pooled again,
+    /// keeping their arrival time; the rest leave.
+    fn recheck_pool(&mut self, returned: Vec<bytes::Bytes>) {
+        let pooled = self.txpool.drain();
+        let before = pooled.len();
+        let mut added: HashMap<[u8; 32], Instant> =
+            pooled.iter().map(|(id, t)| (*id, t.added)).collect();
+        let blobs: Vec<bytes::Bytes> = pooled
+            .into_iter()
+            .map(|(_, t)| t.blob)
+            .chain(returned)
+            .collect();
+        let candidates = blobs.len();
+        let kept = self.admit_txs(blobs, false, &mut added).pooled;
+        tracing::info!(
+            pooled_before = before,
+            candidates,
+            pooled = kept.len(),
+            "transaction pool re-checked after the reorg"
+        );
+    }
+
+    /// Checks `blobs` against the chain's top and the pool, verifies their proofs on the
+    /// pool and pools those that pass. With `fail_fast` the first broken rule stops it and
+    /// nothing is pooled; without, a failing transaction is skipped. Conflicting ones are
+    /// skipped either way. `arrived` gives the arrival time of re-checked ones.
+    fn admit_txs(
         &mut self,
-        outboxes: &HashMap<PeerKey, Outbox>,
-        key: PeerKey,
         blobs: Vec<bytes::Bytes>,
-        stem: bool,
-    ) -> Option<(PeerKey, SyncFault)> {
+        fail_fast: bool,
+        arrived: &mut HashMap<[u8; 32], Instant>,
+    ) -> Admitted {
+        let mut out = Admitted::default();
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -599,16 +679,14 @@ impl Driver {
         for blob in blobs {
             let p = match crate::consensus::tx::prepare_tx(&blob) {
                 Ok(p) => p,
-                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+                Err(e) if fail_fast => return Admitted::broken(e.to_string()),
+                Err(_) => continue,
             };
             if !seen.insert(p.hash) {
                 continue;
             }
             if self.txpool.contains(&p.hash) {
-                // Seen fluffed: an embargoed stem transaction needs us no more.
-                if !stem {
-                    self.dandelion.release(&p.hash);
-                }
+                out.known.push(p.hash);
                 continue;
             }
             if self.txpool.conflicts(&p.key_images) {
@@ -622,18 +700,22 @@ impl Driver {
                     kept.push((p, blob, digest));
                 }
                 Err(crate::consensus::TxError::AlreadyInChain) => {}
-                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+                Err(e) if fail_fast => return Admitted::broken(e.to_string()),
+                Err(_) => {}
             }
         }
         if jobs.is_empty() {
-            return None;
+            return out;
         }
         let verdicts = self.pool.verify_txs(jobs);
-        let mut relay = Vec::new();
-        let mut relayed_ids = Vec::new();
+        if fail_fast {
+            if let Some(Err(e)) = verdicts.iter().find(|v| v.is_err()) {
+                return Admitted::broken(e.to_string());
+            }
+        }
         for ((p, blob, ring_digest), v) in kept.into_iter().zip(verdicts) {
-            if let Err(e) = v {
-                return Some((key, SyncFault::InvalidTx(e.to_string())));
+            if v.is_err() {
+                continue;
             }
             let added = self.txpool.add(
                 p.hash,
@@ -643,17 +725,41 @@ impl Driver {
                     fee: p.fee,
                     key_images: p.key_images.clone(),
                     ring_digest,
-                    added: Instant::now(),
+                    added: arrived.remove(&p.hash).unwrap_or_else(Instant::now),
                 },
             );
             match added {
-                Ok(()) => {
-                    relay.push(blob);
-                    relayed_ids.push(p.hash);
-                }
+                Ok(()) => out.pooled.push((p.hash, blob)),
                 Err(e) => tracing::debug!(id = %hex::encode(p.hash), "not pooled: {e}"),
             }
         }
+        out
+    }
+
+    /// Transactions relayed by a peer (`handle_notify_new_transactions`): each is parsed,
+    /// checked against the chain's top and the pool, its proofs verified on the pool, and
+    /// those accepted are pooled and relayed (fluff) to every other peer. A transaction
+    /// that fails a rule drops its sender, as monerod does; one we already have, or whose
+    /// key image another pooled transaction spends, is skipped.
+    fn on_new_txs(
+        &mut self,
+        outboxes: &HashMap<PeerKey, Outbox>,
+        key: PeerKey,
+        blobs: Vec<bytes::Bytes>,
+        stem: bool,
+    ) -> Option<(PeerKey, SyncFault)> {
+        let admitted = self.admit_txs(blobs, true, &mut HashMap::new());
+        if let Some(e) = admitted.broken {
+            return Some((key, SyncFault::InvalidTx(e)));
+        }
+        if !stem {
+            // Seen fluffed: an embargoed stem transaction needs us no more.
+            for id in &admitted.known {
+                self.dandelion.release(id);
+            }
+        }
+        let (relayed_ids, relay): (Vec<[u8; 32]>, Vec<bytes::Bytes>) =
+            admitted.pooled.into_iter().unzip();
         if relay.is_empty() {
             return None;
         }
@@ -858,6 +964,15 @@ impl Driver {
     fn switch(&mut self, syncer: &mut Syncer, fork: Fork, our_count: u64) {
         let Some(alt) = self.alt.take() else { return };
         let depth = our_count - fork.height;
+        // The transactions of the blocks about to be popped go back to the pool (monerod's
+        // `return_tx_to_pool`) unless the new branch took them.
+        let returned: Vec<bytes::Bytes> = (fork.height..our_count)
+            .filter_map(|h| {
+                let b = self.reader.blocks(&[h]).ok()?.pop().flatten()?;
+                stored_txs(&self.reader, h, b.tx_count)
+            })
+            .flatten()
+            .collect();
         let metas: Vec<_> = alt.writes.iter().map(|w| w.meta).collect();
         let mut window = (**alt.chain.base().window()).clone();
         let result = self
@@ -879,6 +994,7 @@ impl Driver {
                 );
                 syncer.on_switched(view.block_count, view.cumulative_difficulty);
                 set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
+                self.recheck_pool(returned);
             }
             Err(e) => {
                 tracing::error!(fork = fork.height, "reorg failed: {e}");

@@ -114,6 +114,14 @@ pub struct Args {
     /// Transaction pool weight bound in bytes (monerod's `--max-txpool-weight`).
     #[arg(long, default_value_t = crate::txpool::DEFAULT_TXPOOL_MAX_WEIGHT)]
     pub max_txpool_weight: u64,
+    /// Upload budget for serving the chain to syncing peers, in kB/s, node-wide
+    /// (monerod's flag and default; monerod limits all its upload by it, xmrd only served
+    /// history: relays are never held back). 0: no limit.
+    #[arg(long, default_value_t = super::serve::DEFAULT_LIMIT_RATE_UP_KBPS)]
+    pub limit_rate_up: u64,
+    /// The same budget per peer, in kB/s (0: no per-peer limit).
+    #[arg(long, default_value_t = super::serve::DEFAULT_LIMIT_RATE_UP_PER_PEER_KBPS)]
+    pub limit_rate_up_per_peer: u64,
 }
 
 /// How log lines are written.
@@ -274,6 +282,10 @@ pub struct Config {
     pub block_download_max_size: usize,
     /// `--max-txpool-weight`.
     pub max_txpool_weight: u64,
+    /// `--limit-rate-up` in bytes per second (0: none).
+    pub serve_rate: u64,
+    /// `--limit-rate-up-per-peer` in bytes per second (0: none).
+    pub serve_rate_per_peer: u64,
     /// `--metrics-bind`.
     pub metrics_bind: Option<SocketAddr>,
 }
@@ -359,6 +371,8 @@ impl Config {
                 a.block_download_max_size
             },
             max_txpool_weight: a.max_txpool_weight,
+            serve_rate: a.limit_rate_up.saturating_mul(super::serve::KB),
+            serve_rate_per_peer: a.limit_rate_up_per_peer.saturating_mul(super::serve::KB),
             metrics_bind: a.metrics_bind,
         }
     }

@@ -195,6 +195,13 @@ impl TxPool {
         old.len()
     }
 
+    /// Empties the pool, handing back every transaction (to re-check them after a reorg).
+    pub fn drain(&mut self) -> Vec<([u8; 32], PoolTx)> {
+        self.spenders.clear();
+        self.weight = 0;
+        self.txs.drain().collect()
+    }
+
     /// The ids held.
     pub fn hashes(&self) -> Vec<[u8; 32]> {
         self.txs.keys().copied().collect()

@@ -8,6 +8,7 @@ mod db_info;
 mod latency_report;
 mod levin_decode;
 mod p2p_load;
+mod relay_bench;
 mod sync_bench;
 // The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
 // its traces (see the module doc).
@@ -38,6 +39,9 @@ enum Cmd {
     /// Print per-core latency tables (p50/p90/p99/p99.9/max) from a node snapshot and
     /// render latency-distribution and sync-rate plots (PNG and SVG).
     LatencyReport(latency_report::Args),
+    /// Time a new block's hop through a node (xmrd and monerod in the same run):
+    /// p50/p99 over many blocks.
+    RelayBench(relay_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Cmd::DbInfo(a) => db_info::run(&a),
         Cmd::SyncBench(a) => sync_bench::run(&a),
         Cmd::LatencyReport(a) => latency_report::run(&a),
+        Cmd::RelayBench(a) => relay_bench::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
