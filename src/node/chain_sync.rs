@@ -328,7 +328,14 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         max_buffer_bytes,
     );
     let mut outboxes: HashMap<PeerKey, Outbox> = HashMap::new();
-    set_main_seed(&d.pool, &d.reader, view.block_count, view.block_count);
+    // No peer has told us the network's height yet: count as a little behind, so that
+    // `auto` does not build a fast-mode dataset before it knows whether we are synced.
+    set_main_seed(
+        &d.pool,
+        &d.reader,
+        view.block_count,
+        view.block_count + crate::consensus::pow::AUTO_FAST_NEAR_TIP_BLOCKS + 1,
+    );
     loop {
         // Inputs: wait a little when idle.
         let first = rx.recv_timeout(Duration::from_millis(50));

@@ -139,10 +139,14 @@ pub struct Fetched {
 /// history of just `genesis`, then every block in spans of [`FETCH_SPAN`], walking on with
 /// 2006 until the node's reported height. Gives up if an answer takes longer than
 /// `patience`.
+/// Every block's bytes are also added to `counter` as they arrive, and the walk stops
+/// early once `stop` is set.
 pub fn fetch_chain(
     addr: SocketAddr,
     genesis: [u8; 32],
     patience: Duration,
+    counter: &std::sync::atomic::AtomicU64,
+    stop: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<Fetched> {
     let mut p = Probe::connect(addr, Network::Mainnet.genesis_sync())?;
     let mut got = Fetched::default();
@@ -173,6 +177,9 @@ pub fn fetch_chain(
             return Ok(got);
         }
         for span in new.chunks(FETCH_SPAN) {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(got);
+            }
             p.send(&Message::GetObjectsRequest(GetObjectsRequest {
                 blocks: Hashes::from_items(span.iter()),
                 ..Default::default()
@@ -180,6 +187,7 @@ pub fn fetch_chain(
             loop {
                 match p.next_message(Instant::now() + patience)? {
                     Some(Message::GetObjectsResponse(r)) => {
+                        let before = got.bytes;
                         for b in &r.blocks {
                             got.blocks += 1;
                             got.bytes += b.block.len() as u64;
@@ -187,6 +195,7 @@ pub fn fetch_chain(
                                 got.bytes += txs.iter().map(|t| t.len() as u64).sum::<u64>();
                             }
                         }
+                        counter.fetch_add(got.bytes - before, std::sync::atomic::Ordering::Relaxed);
                         break;
                     }
                     Some(_) => {}
@@ -332,4 +341,36 @@ mod tests {
         assert_eq!(quantile(&v, 0.0), Some(Duration::from_millis(1)));
         assert_eq!(quantile(&[], 0.5), None);
     }
+}
+
+/// A crowd of `n` syncing peers on threads of their own, each fetching the whole chain of
+/// the node at `addr` again and again ([`fetch_chain`]) until `stop`, adding the bytes
+/// received to `counter`; each thread returns what it fetched in total. A peer whose
+/// connection fails starts over after a second.
+pub fn spawn_crowd(
+    addr: SocketAddr,
+    genesis: [u8; 32],
+    n: usize,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Fetched>> {
+    (0..n)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            let counter = std::sync::Arc::clone(&counter);
+            std::thread::spawn(move || {
+                let mut total = Fetched::default();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match fetch_chain(addr, genesis, Duration::from_secs(30), &counter, &stop) {
+                        Ok(f) => {
+                            total.blocks += f.blocks;
+                            total.bytes += f.bytes;
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_secs(1)),
+                    }
+                }
+                total
+            })
+        })
+        .collect()
 }

@@ -122,6 +122,19 @@ impl ServedMonerod {
         (p2p, rpc, dead): (u16, u16, u16),
         dial: Option<u16>,
     ) -> Result<Self, String> {
+        Self::start_with_flags(rp, chain, work, (p2p, rpc, dead), dial, "")
+    }
+
+    /// [`ServedMonerod::start`] with extra monerod flags (`A_FLAGS` of the script, e.g.
+    /// `--limit-rate-up 1000000`).
+    pub fn start_with_flags(
+        rp: &Path,
+        chain: &Path,
+        work: &Path,
+        (p2p, rpc, dead): (u16, u16, u16),
+        dial: Option<u16>,
+        flags: &str,
+    ) -> Result<Self, String> {
         std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
         let imported = work.join("chain");
         let ok = Command::new(rp.join("import-chain.sh"))
@@ -138,6 +151,7 @@ impl ServedMonerod {
             ("A_P2P".to_string(), p2p.to_string()),
             ("A_RPC".to_string(), rpc.to_string()),
             ("DEAD_PORT".to_string(), dead.to_string()),
+            ("A_FLAGS".to_string(), flags.to_string()),
         ];
         let mut cmd = Command::new(rp.join("serve-monerod.sh"));
         cmd.arg("start").arg(&imported).arg(work.join("serve"));
@@ -260,7 +274,20 @@ pub fn spawn_xmrd(
     dial: &[u16],
     log: &Path,
 ) -> std::io::Result<KillOnDrop> {
+    spawn_xmrd_with(bin, data, p2p, dial, log, &[])
+}
+
+/// [`spawn_xmrd`] with extra flags.
+pub fn spawn_xmrd_with(
+    bin: &Path,
+    data: &Path,
+    p2p: u16,
+    dial: &[u16],
+    log: &Path,
+    extra: &[&str],
+) -> std::io::Result<KillOnDrop> {
     let mut cmd = Command::new(bin);
+    cmd.args(extra);
     cmd.args(XMRD_REGTEST_FLAGS)
         .args(["--shards", "2"])
         .args(["--p2p-bind-port", &p2p.to_string()]);

@@ -46,7 +46,7 @@ pub(crate) struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// First loopback port to use (six are used).
+    /// First loopback port to use (seven are used).
     #[arg(long, default_value_t = 48600)]
     port: u16,
 }
@@ -86,6 +86,8 @@ fn tip(rpc: u16) -> anyhow::Result<CoreSyncData> {
 struct Run {
     node: String,
     hops: Vec<Option<Duration>>,
+    /// xmrd's own account of where the time went (per-core relay-stage tables).
+    stages: Option<String>,
 }
 
 impl Run {
@@ -100,6 +102,7 @@ impl Run {
             "p99_ms": ms(quantile(&got, 0.99)),
             "max_ms": ms(got.iter().max().copied()),
             "hops_ms": self.hops.iter().map(|h| ms(*h)).collect::<Vec<_>>(),
+            "stages": self.stages,
         })
     }
 }
@@ -191,6 +194,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
         runs.push(Run {
             node: "monerod".into(),
             hops,
+            stages: None,
         });
         drop(n);
     }
@@ -199,6 +203,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
         let dir = work.join(format!("xmrd-{mode}"));
         std::fs::create_dir_all(&dir)?;
         let log = dir.join("xmrd.log");
+        let metrics = format!("127.0.0.1:{}", a.port + 6);
         let mut flags: Vec<&str> = XMRD_REGTEST_FLAGS.to_vec();
         if let Some(i) = flags.iter().position(|f| *f == "--randomx-mode") {
             flags.drain(i..i + 2);
@@ -209,6 +214,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
                 .args(["--randomx-mode", mode])
                 .args(["--p2p-bind-port", &n_p2p.to_string()])
                 .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
+                .args(["--metrics-bind", &metrics])
                 .arg("--data-dir")
                 .arg(dir.join("data"))
                 .args(["--log-level", "info"])
@@ -230,9 +236,13 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
             wait_log(&log, "dataset built, hashing in fast mode", 600)?;
         }
         let hops = time_hops(a_p2p, a_rpc, n_p2p, &address, a.blocks)?;
+        let stages = crate::latency_report::fetch(&metrics)
+            .map(|snap| crate::latency_report::tables(&snap, "xmrd_relay_block"))
+            .ok();
         runs.push(Run {
             node: format!("xmrd ({mode})"),
             hops,
+            stages,
         });
         drop(x);
     }
@@ -278,6 +288,14 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
                 "p50 monerod / xmrd ({}): {r:.2}x",
                 a.xmrd_modes.first().map_or("", |s| s)
             );
+        }
+        for r in &runs {
+            if let Some(t) = &r.stages {
+                println!(
+                    "\n{}: from the read that completed the block to each stage\n{t}",
+                    r.node
+                );
+            }
         }
     }
     Ok(all_relayed)
