@@ -328,21 +328,6 @@ pub fn quantile(v: &[Duration], q: f64) -> Option<Duration> {
     s.get(rank - 1).copied()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_by_nearest_rank() {
-        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(quantile(&v, 0.5), Some(Duration::from_millis(50)));
-        assert_eq!(quantile(&v, 0.99), Some(Duration::from_millis(99)));
-        assert_eq!(quantile(&v, 1.0), Some(Duration::from_millis(100)));
-        assert_eq!(quantile(&v, 0.0), Some(Duration::from_millis(1)));
-        assert_eq!(quantile(&[], 0.5), None);
-    }
-}
-
 /// A crowd of `n` syncing peers on threads of their own, each fetching the whole chain of
 /// the node at `addr` again and again ([`fetch_chain`]) until `stop`, adding the bytes
 /// received to `counter`; each thread returns what it fetched in total. A peer whose
@@ -373,4 +358,19 @@ pub fn spawn_crowd(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantile(&v, 0.5), Some(Duration::from_millis(50)));
+        assert_eq!(quantile(&v, 0.99), Some(Duration::from_millis(99)));
+        assert_eq!(quantile(&v, 1.0), Some(Duration::from_millis(100)));
+        assert_eq!(quantile(&v, 0.0), Some(Duration::from_millis(1)));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
 }
