@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_setup;
 mod db_info;
 mod latency_report;
 mod levin_decode;

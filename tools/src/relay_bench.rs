@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 use xmrd::testdata::probe::{mine_and_time_hops, quantile, watch_blocks, Probe, Side};
-use xmrd::testdata::realpeer::{json_rpc, KillOnDrop, ServedMonerod, XMRD_REGTEST_FLAGS};
-use xmrd::wire::messages::CoreSyncData;
+use xmrd::testdata::realpeer::{KillOnDrop, ServedMonerod, XMRD_REGTEST_FLAGS};
 
 /// Arguments of `relay-bench`.
 #[derive(clap::Args, Debug)]
@@ -55,32 +54,6 @@ pub(crate) struct Args {
 const PATIENCE: Duration = Duration::from_secs(10);
 /// Pause between blocks, so that each hop is measured on an idle node.
 const PAUSE: Duration = Duration::from_millis(300);
-
-fn shared() -> anyhow::Result<PathBuf> {
-    let p = std::env::var_os("XMRD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if !p.join("realpeer").is_dir() {
-        bail!("{} has no realpeer/ (set XMRD_SHARED)", p.display());
-    }
-    Ok(p)
-}
-
-/// The chain tip a monerod reports, as a probe claims it (so that the node treats the
-/// probe as synced and relays to it).
-fn tip(rpc: u16) -> anyhow::Result<CoreSyncData> {
-    let i = json_rpc(rpc, "get_info", json!({})).context("get_info")?;
-    let top: [u8; 32] = hex::decode(i["top_block_hash"].as_str().unwrap_or_default())?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("bad top hash"))?;
-    Ok(CoreSyncData {
-        cumulative_difficulty: i["cumulative_difficulty"].as_u64().unwrap_or(0),
-        current_height: i["height"].as_u64().unwrap_or(0),
-        top_id: top,
-        top_version: Some(16),
-        ..Default::default()
-    })
-}
 
 /// The figures of one node.
 struct Run {
@@ -115,7 +88,7 @@ fn time_hops(
     address: &str,
     blocks: usize,
 ) -> anyhow::Result<Vec<Option<Duration>>> {
-    let sync = tip(a_rpc)?;
+    let sync = crate::bench_setup::tip(a_rpc)?;
     let at = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
     let source = Probe::connect(at(a_p2p), sync.clone()).context("probe on A")?;
     let node = Probe::connect(at(node_p2p), sync).context("probe on the node")?;
@@ -145,32 +118,9 @@ fn wait_log(log: &Path, needle: &str, secs: u64) -> anyhow::Result<()> {
 }
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
-    let shared = shared()?;
-    let rp = shared.join("realpeer");
-    let chain = a
-        .chain
-        .clone()
-        .unwrap_or_else(|| rp.join("chains/regtest-700b-2500tx.lmdb.xz"));
-    let info: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(chain.with_extension("").with_extension("json"))
-            .context("the chain's .json")?,
-    )?;
-    let address = info["receivers"][0]
-        .as_str()
-        .context("no receiver address in the chain's .json")?
-        .to_string();
-    let xmrd = a.xmrd.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("xmrd")))
-            .unwrap_or_else(|| PathBuf::from("xmrd"))
-    });
-    if !xmrd.exists() {
-        bail!(
-            "xmrd binary {} not found (build it or pass --xmrd)",
-            xmrd.display()
-        );
-    }
+    let rp = crate::bench_setup::realpeer()?;
+    let (chain, address) = crate::bench_setup::chain_and_address(&rp, a.chain.as_deref())?;
+    let xmrd = crate::bench_setup::xmrd_binary(a.xmrd.as_deref())?;
     let work = std::env::temp_dir().join(format!("xmrd-relay-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (a_p2p, a_rpc, dead) = (a.port, a.port + 1, a.port + 2);
@@ -224,14 +174,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
                 .context("xmrd")?,
         );
         let (height, _) = source.top().context("A's top")?;
-        let store = xmrd_storage::chain_path(&dir.join("data"));
-        let deadline = Instant::now() + Duration::from_secs(1800);
-        while xmrd_storage::inspect(&store, false).map_or(0, |i| i.view.block_count) < height {
-            if Instant::now() > deadline {
-                bail!("xmrd did not sync A's chain");
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        crate::bench_setup::wait_synced(&dir.join("data"), height)?;
         if mode != "light" {
             wait_log(&log, "dataset built, hashing in fast mode", 600)?;
         }

@@ -24,8 +24,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use xmrd::p2p::Network;
 use xmrd::testdata::probe::{mine_and_time_hops, quantile, spawn_crowd, watch_blocks, Probe, Side};
-use xmrd::testdata::realpeer::{json_rpc, KillOnDrop, ServedMonerod, XMRD_REGTEST_FLAGS};
-use xmrd::wire::messages::CoreSyncData;
+use xmrd::testdata::realpeer::{KillOnDrop, ServedMonerod, XMRD_REGTEST_FLAGS};
 
 /// Arguments of `serve-bench`.
 #[derive(clap::Args, Debug)]
@@ -62,39 +61,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// Pause between mined blocks.
 const PAUSE: Duration = Duration::from_millis(500);
 
-fn shared() -> anyhow::Result<PathBuf> {
-    let p = std::env::var_os("XMRD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if !p.join("realpeer").is_dir() {
-        bail!("{} has no realpeer/ (set XMRD_SHARED)", p.display());
-    }
-    Ok(p)
-}
-
-fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ut: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    Ok((ut + st) / 100.0) // CLK_TCK on Linux
-}
-
-fn tip(rpc: u16) -> anyhow::Result<CoreSyncData> {
-    let i = json_rpc(rpc, "get_info", json!({})).context("get_info")?;
-    let top: [u8; 32] = hex::decode(i["top_block_hash"].as_str().unwrap_or_default())?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("bad top hash"))?;
-    Ok(CoreSyncData {
-        cumulative_difficulty: i["cumulative_difficulty"].as_u64().unwrap_or(0),
-        current_height: i["height"].as_u64().unwrap_or(0),
-        top_id: top,
-        top_version: Some(16),
-        ..Default::default()
-    })
-}
-
 /// Measures one node (its process `pid`, P2P port `node_p2p`).
 fn measure(
     name: &str,
@@ -104,7 +70,7 @@ fn measure(
     a: &Args,
 ) -> anyhow::Result<serde_json::Value> {
     let at = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
-    let sync = tip(a_rpc)?;
+    let sync = crate::bench_setup::tip(a_rpc)?;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let w1 = watch_blocks(
@@ -136,14 +102,14 @@ fn measure(
     std::thread::sleep(Duration::from_secs(2));
     let (b0, c0, t0) = (
         served.load(Ordering::Relaxed),
-        cpu_seconds(pid)?,
+        crate::bench_setup::proc_stats(pid)?.0,
         Instant::now(),
     );
     let loaded = mine_and_time_hops(a_rpc, address, a.blocks, &rx, PATIENCE, PAUSE)
         .map_err(anyhow::Error::msg)?;
     let (b1, c1, secs) = (
         served.load(Ordering::Relaxed),
-        cpu_seconds(pid)?,
+        crate::bench_setup::proc_stats(pid)?.0,
         t0.elapsed().as_secs_f64(),
     );
     crowd_stop.store(true, Ordering::Relaxed);
@@ -178,32 +144,9 @@ fn measure(
 }
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
-    let shared = shared()?;
-    let rp = shared.join("realpeer");
-    let chain = a
-        .chain
-        .clone()
-        .unwrap_or_else(|| rp.join("chains/regtest-700b-2500tx.lmdb.xz"));
-    let info: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(chain.with_extension("").with_extension("json"))
-            .context("the chain's .json")?,
-    )?;
-    let address = info["receivers"][0]
-        .as_str()
-        .context("no receiver address in the chain's .json")?
-        .to_string();
-    let xmrd = a.xmrd.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("xmrd")))
-            .unwrap_or_else(|| PathBuf::from("xmrd"))
-    });
-    if !xmrd.exists() {
-        bail!(
-            "xmrd binary {} not found (build it or pass --xmrd)",
-            xmrd.display()
-        );
-    }
+    let rp = crate::bench_setup::realpeer()?;
+    let (chain, address) = crate::bench_setup::chain_and_address(&rp, a.chain.as_deref())?;
+    let xmrd = crate::bench_setup::xmrd_binary(a.xmrd.as_deref())?;
     let work = std::env::temp_dir().join(format!("xmrd-serve-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (a_p2p, a_rpc, dead) = (a.port, a.port + 1, a.port + 2);
@@ -286,7 +229,7 @@ fn measure_xmrd(
             .context("xmrd")?,
     );
     let (height, _) = source.top().context("A's top")?;
-    wait_synced(&dir.join("data"), height)?;
+    crate::bench_setup::wait_synced(&dir.join("data"), height)?;
     let r = measure("xmrd", x.0.id(), (a_p2p, a_rpc, n_p2p), address, a);
     drop(x);
     r
@@ -345,16 +288,4 @@ fn report(a: &Args, results: &[serde_json::Value]) -> anyhow::Result<bool> {
         }
     }
     Ok(all_relayed)
-}
-
-fn wait_synced(data: &Path, height: u64) -> anyhow::Result<()> {
-    let store = xmrd_storage::chain_path(data);
-    let deadline = Instant::now() + Duration::from_secs(1800);
-    while xmrd_storage::inspect(&store, false).map_or(0, |i| i.view.block_count) < height {
-        if Instant::now() > deadline {
-            bail!("xmrd did not sync A's chain");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    Ok(())
 }

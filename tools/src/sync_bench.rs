@@ -51,34 +51,6 @@ struct Measured {
     peak_rss_mib: f64,
 }
 
-fn shared() -> anyhow::Result<PathBuf> {
-    let p = std::env::var_os("XMRD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if !p.join("realpeer").is_dir() {
-        bail!("{} has no realpeer/ (set XMRD_SHARED)", p.display());
-    }
-    Ok(p)
-}
-
-/// CPU seconds and peak RSS (MiB) of a live process.
-fn proc_stats(pid: u32) -> anyhow::Result<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let hz = 100.0; // CLK_TCK on Linux
-    let ut: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let hwm_kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    Ok(((ut + st) / hz, hwm_kib / 1024.0))
-}
-
 fn rpc_info(port: u16) -> Option<serde_json::Value> {
     json_rpc(port, "get_info", json!({}))
 }
@@ -98,7 +70,7 @@ fn measure(
         trace.sample(pid, started.elapsed().as_secs_f64(), h.unwrap_or(0));
         if h.is_some_and(|h| h >= height) {
             let wall = started.elapsed().as_secs_f64();
-            let (cpu, peak_rss_mib) = proc_stats(pid)?;
+            let (cpu, peak_rss_mib) = crate::bench_setup::proc_stats(pid)?;
             return Ok(Measured {
                 wall,
                 cpu,
@@ -113,24 +85,12 @@ fn measure(
 }
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
-    let shared = shared()?;
-    let rp = shared.join("realpeer");
+    let rp = crate::bench_setup::realpeer()?;
     let chain = a
         .chain
         .clone()
         .unwrap_or_else(|| rp.join("chains/regtest-700b-2500tx.lmdb.xz"));
-    let xmrd = a.xmrd.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("xmrd")))
-            .unwrap_or_else(|| PathBuf::from("xmrd"))
-    });
-    if !xmrd.exists() {
-        bail!(
-            "xmrd binary {} not found (build it or pass --xmrd)",
-            xmrd.display()
-        );
-    }
+    let xmrd = crate::bench_setup::xmrd_binary(a.xmrd.as_deref())?;
     let work = std::env::temp_dir().join(format!("xmrd-sync-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (a_p2p, a_rpc, dead, b_p2p, b_rpc) =
