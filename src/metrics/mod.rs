@@ -441,6 +441,7 @@ mod tests {
             MESSAGE_METRIC,
             DECODE_METRIC,
             IO_WRITE_METRIC,
+            RELAY_METRIC,
             crate::verify::QUEUE_WAIT_METRIC,
             crate::verify::ITEM_METRIC,
             xmrd_storage::COMMIT_BATCH_METRIC,

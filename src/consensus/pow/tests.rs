@@ -372,11 +372,11 @@ fn fast_mode_agrees_with_light_mode() {
 }
 
 #[test]
-fn randomx_mode_flag_parses_and_defaults_to_light() {
+fn randomx_mode_flag_parses_and_defaults_to_auto() {
     use crate::node::Args;
     use clap::Parser;
     let mode = |argv: &[&str]| Args::try_parse_from(argv).map(|a| a.randomx_mode).ok();
-    assert_eq!(mode(&["xmrd"]), Some(RandomXMode::Light));
+    assert_eq!(mode(&["xmrd"]), Some(RandomXMode::Auto));
     assert_eq!(
         mode(&["xmrd", "--randomx-mode", "light"]),
         Some(RandomXMode::Light)
