@@ -7,6 +7,9 @@
 //! [`SYNC_POLL`]. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
 //! read side and never waits for this thread.
 
+#[path = "chain_sync_rpc.rs"]
+mod rpc_calls;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,6 +88,8 @@ pub enum SyncInput {
     PoolComplement(PeerKey, Vec<[u8; 32]>),
     /// The peer's connection ended.
     Gone(PeerKey),
+    /// A call from the RPC (pool snapshot, submitted transaction).
+    Rpc(crate::rpc::calls::RpcCall),
 }
 
 /// What the sync thread tells a peer task.
@@ -348,6 +353,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                         drops.push(f);
                     }
                 }
+                SyncInput::Rpc(call) => d.on_rpc_call(&outboxes, call, syncer.behind()),
                 SyncInput::Gone(key) => {
                     outboxes.remove(&key);
                     d.outbound.retain(|k| *k != key);

@@ -112,6 +112,29 @@ pub struct Args {
     /// Transaction pool weight bound in bytes (monerod's `--max-txpool-weight`).
     #[arg(long, default_value_t = crate::txpool::DEFAULT_TXPOOL_MAX_WEIGHT)]
     pub max_txpool_weight: u64,
+    /// Interface for the daemon RPC.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub rpc_bind_ip: IpAddr,
+    /// Port for the daemon RPC (default 18081, 28081 testnet, 38081 stagenet; regtest
+    /// uses mainnet's, as monerod).
+    #[arg(long)]
+    pub rpc_bind_port: Option<u16>,
+    /// Hide what monerod's `--restricted-rpc` hides (peers, bans, node figures, mining).
+    #[arg(long)]
+    pub restricted_rpc: bool,
+    /// `user:pass`: require HTTP digest authentication on the RPC.
+    #[arg(long)]
+    pub rpc_login: Option<String>,
+    /// TLS on the RPC port: enabled (TLS only), disabled, or autodetect (monerod's
+    /// default: TLS when the client starts a handshake).
+    #[arg(long, value_enum, default_value_t = crate::rpc::tls::SslMode::Autodetect)]
+    pub rpc_ssl: crate::rpc::tls::SslMode,
+    /// PEM certificate (chain) for RPC TLS; none: a self-signed one is made at start.
+    #[arg(long, requires = "rpc_ssl_private_key")]
+    pub rpc_ssl_certificate: Option<PathBuf>,
+    /// PEM private key for `--rpc-ssl-certificate`.
+    #[arg(long, requires = "rpc_ssl_certificate")]
+    pub rpc_ssl_private_key: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -274,6 +297,36 @@ pub struct Config {
     pub max_txpool_weight: u64,
     /// `--metrics-bind`.
     pub metrics_bind: Option<SocketAddr>,
+    /// The daemon RPC's flags.
+    pub rpc: RpcConfig,
+}
+
+/// The daemon RPC's flags, resolved.
+#[derive(Debug, Clone)]
+pub struct RpcConfig {
+    /// `--rpc-bind-ip` and `--rpc-bind-port` (or the network's default port).
+    pub bind: SocketAddr,
+    /// `--restricted-rpc`.
+    pub restricted: bool,
+    /// `--rpc-login`.
+    pub login: Option<String>,
+    /// `--rpc-ssl`.
+    pub ssl: crate::rpc::tls::SslMode,
+    /// `--rpc-ssl-certificate`.
+    pub certificate: Option<PathBuf>,
+    /// `--rpc-ssl-private-key`.
+    pub private_key: Option<PathBuf>,
+}
+
+/// monerod's default RPC port per network (`config::RPC_DEFAULT_PORT` and its testnet
+/// and stagenet counterparts; `--regtest` is not a network of its own there, so it
+/// takes mainnet's).
+pub fn default_rpc_port(choice: NetworkChoice) -> u16 {
+    match choice {
+        NetworkChoice::Mainnet | NetworkChoice::Regtest => 18081,
+        NetworkChoice::Testnet => 28081,
+        NetworkChoice::Stagenet => 38081,
+    }
 }
 
 impl Config {
@@ -358,6 +411,17 @@ impl Config {
             },
             max_txpool_weight: a.max_txpool_weight,
             metrics_bind: a.metrics_bind,
+            rpc: RpcConfig {
+                bind: SocketAddr::new(
+                    a.rpc_bind_ip,
+                    a.rpc_bind_port.unwrap_or(default_rpc_port(choice)),
+                ),
+                restricted: a.restricted_rpc,
+                login: a.rpc_login.clone(),
+                ssl: a.rpc_ssl,
+                certificate: a.rpc_ssl_certificate.clone(),
+                private_key: a.rpc_ssl_private_key.clone(),
+            },
         }
     }
 }

@@ -208,6 +208,19 @@ impl ChainReader {
         self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.0))
     }
 
+    /// RingCT outputs in the chain up to and including each block (monerod's
+    /// `get_block_cumulative_rct_outputs`), by height, without the blobs.
+    pub fn cumulative_rct_outputs(&self, heights: &[u64]) -> Result<Vec<Option<u64>>> {
+        let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
+        self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.1))
+    }
+
+    /// Transactions per block, miner transaction included, by height, without the blobs.
+    pub fn tx_counts(&self, heights: &[u64]) -> Result<Vec<Option<u32>>> {
+        let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
+        self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.2))
+    }
+
     /// How many pre-RingCT outputs of `amount` the chain has (the next index of that
     /// amount): one reverse seek.
     pub fn pre_rct_output_count(&self, amount: u64) -> Result<u64> {

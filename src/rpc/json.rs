@@ -1,0 +1,1094 @@
+//! The JSON side: `/json_rpc` (JSON-RPC 2.0, epee's error codes) and the JSON
+//! endpoints, answered with monerod 0.18's fields. As epee's serializer does, an empty
+//! array is left out of an answer.
+
+use hyper::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::calls::{PooledTx, RpcCall, SubmitError};
+use super::data::{difficulty_fields, now_unix, DataError, DIFFICULTY_TARGET_SECONDS};
+use super::limits::*;
+use super::{Answer, Api, CORE_RPC_VERSION, STATUS_BUSY, STATUS_FAILED, STATUS_OK};
+use crate::consensus::{self, TxError};
+
+/// `CORE_RPC_ERROR_CODE_WRONG_PARAM`.
+pub const ERROR_WRONG_PARAM: i64 = -1;
+/// `CORE_RPC_ERROR_CODE_TOO_BIG_HEIGHT`.
+pub const ERROR_TOO_BIG_HEIGHT: i64 = -2;
+/// `CORE_RPC_ERROR_CODE_INTERNAL_ERROR`.
+pub const ERROR_INTERNAL: i64 = -5;
+/// `CORE_RPC_ERROR_CODE_REGTEST_REQUIRED`.
+pub const ERROR_REGTEST_REQUIRED: i64 = -13;
+/// `CORE_RPC_ERROR_CODE_RESTRICTED`.
+pub const ERROR_RESTRICTED: i64 = -19;
+/// JSON-RPC: the body is not JSON (epee: "Parse error").
+pub const JSONRPC_PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: no `method` (epee: "Invalid Request").
+pub const JSONRPC_INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: unknown method, or one `--restricted-rpc` hides (epee: "Method not found").
+pub const JSONRPC_METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: `params` do not fit the method (epee: "Invalid params").
+pub const JSONRPC_INVALID_PARAMS: i64 = -32602;
+
+/// A JSON-RPC error: code and message.
+type RpcError = (i64, String);
+
+/// Routes a JSON URI (`None`: not one of them, or hidden by `--restricted-rpc`).
+pub(super) fn route(api: &Api, path: &str, body: &[u8]) -> Option<Answer> {
+    if path == "/json_rpc" {
+        return Some(json_rpc(api, body));
+    }
+    let handler: fn(&Api, &Value) -> Value = match path {
+        "/get_height" | "/getheight" => get_height,
+        "/get_info" | "/getinfo" => |api, _| get_info(api),
+        "/get_transactions" | "/gettransactions" => get_transactions,
+        "/is_key_image_spent" => is_key_image_spent,
+        "/send_raw_transaction" | "/sendrawtransaction" => send_raw_transaction,
+        "/get_transaction_pool" => get_transaction_pool,
+        // monerod 0.18.0 serves the `.bin` name as JSON too (`MAP_URI_AUTO_JON2`), and
+        // its wallet calls it so.
+        "/get_transaction_pool_hashes" | "/get_transaction_pool_hashes.bin" => {
+            get_transaction_pool_hashes
+        }
+        "/get_limit" => get_limit,
+        "/get_outs" => get_outs,
+        "/get_peer_list" if !api.restricted => get_peer_list,
+        _ => return None,
+    };
+    let req = match parse_body(body) {
+        Some(v) => v,
+        None => return Some(Answer::Status(StatusCode::BAD_REQUEST)),
+    };
+    Some(Answer::Json(to_body(&strip_empty_arrays(handler(
+        api, &req,
+    )))))
+}
+
+fn parse_body(body: &[u8]) -> Option<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some(Value::Object(Map::new()));
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v.is_object().then_some(v)
+}
+
+fn to_body(v: &Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).unwrap_or_default()
+}
+
+/// epee's JSON writer leaves out empty containers (`serialize_stl_container_t_val`
+/// returns before writing one), so monerod's answers never hold `[]`.
+fn strip_empty_arrays(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !matches!(v, Value::Array(a) if a.is_empty()))
+                .map(|(k, v)| (k, strip_empty_arrays(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip_empty_arrays).collect()),
+        other => other,
+    }
+}
+
+fn json_rpc(api: &Api, body: &[u8]) -> Answer {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return Answer::Json(to_body(&json!({
+            "jsonrpc": "2.0",
+            "id": 0,
+            "error": {"code": JSONRPC_PARSE_ERROR, "message": "Parse error"},
+        })));
+    };
+    let id = req.get("id").cloned().unwrap_or(json!(0));
+    let Some(method) = req.get("method").and_then(Value::as_str) else {
+        return Answer::Json(to_body(&json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": JSONRPC_INVALID_REQUEST, "message": "Invalid Request"},
+        })));
+    };
+    let params = req.get("params").cloned().unwrap_or(Value::Null);
+    let out = match call(api, method, &params) {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": strip_empty_arrays(result)}),
+        Err((code, message)) => json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": code, "message": message},
+        }),
+    };
+    Answer::Json(to_body(&out))
+}
+
+fn method_not_found() -> RpcError {
+    (JSONRPC_METHOD_NOT_FOUND, "Method not found".into())
+}
+
+fn invalid_params() -> RpcError {
+    (JSONRPC_INVALID_PARAMS, "Invalid params".into())
+}
+
+fn internal(e: DataError) -> RpcError {
+    tracing::warn!("rpc: {e}");
+    (ERROR_INTERNAL, "Internal error".into())
+}
+
+/// One JSON-RPC method (with monerod's aliases); restricted ones are "not found" under
+/// `--restricted-rpc`, as `MAP_JON_RPC_WE_IF` leaves them out.
+fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let unrestricted = !api.restricted;
+    match method {
+        "get_version" => Ok(json!({
+            "release": false,
+            "status": STATUS_OK,
+            "untrusted": false,
+            "version": CORE_RPC_VERSION,
+        })),
+        "get_info" => Ok(get_info(api)),
+        "get_block_count" | "getblockcount" => Ok(json!({
+            "count": api.reader().view().block_count,
+            "status": STATUS_OK,
+            "untrusted": false,
+        })),
+        "on_get_block_hash" | "on_getblockhash" => on_get_block_hash(api, params),
+        "get_last_block_header" | "getlastblockheader" => {
+            let count = api.reader().view().block_count;
+            let b = api.block_at(count.saturating_sub(1)).map_err(internal)?;
+            Ok(header_answer(api.header_json(&b, count).map_err(internal)?))
+        }
+        "get_block_header_by_hash" | "getblockheaderbyhash" => header_by_hash(api, params),
+        "get_block_header_by_height" | "getblockheaderbyheight" => header_by_height(api, params),
+        "get_block_headers_range" | "getblockheadersrange" => headers_range(api, params),
+        "get_block" | "getblock" => get_block(api, params),
+        "hard_fork_info" => {
+            let version = u8::try_from(u64_param(params, "version")?).unwrap_or(u8::MAX);
+            let mut v = api.hard_fork_info(version).map_err(internal)?;
+            if let Some(m) = v.as_object_mut() {
+                m.insert("credits".into(), json!(0));
+                m.insert("status".into(), json!(STATUS_OK));
+                m.insert("top_hash".into(), json!(""));
+                m.insert("untrusted".into(), json!(false));
+            }
+            Ok(v)
+        }
+        "get_fee_estimate" => {
+            let grace = u64_param(params, "grace_blocks")?;
+            let ctx = api.chain_ctx().map_err(internal)?;
+            let fees = api.fee_estimates(&ctx, grace);
+            Ok(json!({
+                "credits": 0,
+                "fee": fees[0],
+                "fees": fees,
+                "quantization_mask": consensus::constants::FEE_QUANTIZATION_MASK,
+                "status": STATUS_OK,
+                "top_hash": "",
+                "untrusted": false,
+            }))
+        }
+        "get_output_distribution" => get_output_distribution(api, params),
+        "get_txpool_backlog" => {
+            let pool = api.pool().unwrap_or_default();
+            let now = now_unix();
+            let backlog: Vec<Value> = pool
+                .iter()
+                .map(|t| {
+                    json!({"weight": t.weight, "fee": t.fee,
+                        "time_in_pool": t.age.as_secs().min(now)})
+                })
+                .collect();
+            Ok(
+                json!({"backlog": backlog, "credits": 0, "status": STATUS_OK, "top_hash": "", "untrusted": false}),
+            )
+        }
+        "get_connections" if unrestricted => Ok(json!({"status": STATUS_OK, "untrusted": false})),
+        "sync_info" if unrestricted => {
+            let count = api.reader().view().block_count;
+            let target = api
+                .shared
+                .metrics
+                .target_height
+                .load(std::sync::atomic::Ordering::Relaxed);
+            Ok(json!({
+                "credits": 0,
+                "height": count,
+                "next_needed_pruning_seed": 1,
+                "overview": "[]",
+                "status": STATUS_OK,
+                "target_height": if target > count { target } else { 0 },
+                "top_hash": "",
+                "untrusted": false,
+            }))
+        }
+        "get_bans" if unrestricted => Ok(json!({"status": STATUS_OK, "untrusted": false})),
+        "generateblocks" if unrestricted => {
+            if !matches!(api.net(), consensus::ConsensusNet::Regtest { .. }) {
+                return Err((
+                    ERROR_REGTEST_REQUIRED,
+                    "Regtest required when generating blocks".into(),
+                ));
+            }
+            Err((
+                ERROR_INTERNAL,
+                "generateblocks is not served by xmrd yet".into(),
+            ))
+        }
+        _ => Err(method_not_found()),
+    }
+}
+
+fn header_answer(header: Value) -> Value {
+    json!({
+        "block_header": header,
+        "credits": 0,
+        "status": STATUS_OK,
+        "top_hash": "",
+        "untrusted": false,
+    })
+}
+
+/// A u64 parameter (absent: 0; the wrong type: invalid params).
+fn u64_param(params: &Value, name: &str) -> Result<u64, RpcError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(0),
+        Some(v) => v.as_u64().ok_or_else(invalid_params),
+    }
+}
+
+fn bool_param(params: &Value, name: &str) -> Result<bool, RpcError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(invalid_params),
+    }
+}
+
+fn hash_hex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+fn on_get_block_hash(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let Some([h]) = params.as_array().map(Vec::as_slice) else {
+        return Err((
+            ERROR_WRONG_PARAM,
+            "Wrong parameters, expected height".into(),
+        ));
+    };
+    let h = h.as_u64().ok_or_else(invalid_params)?;
+    let count = api.reader().view().block_count;
+    if h >= count {
+        return Err((
+            ERROR_TOO_BIG_HEIGHT,
+            format!(
+                "Requested block height: {h} greater than current top block height: {}",
+                count.saturating_sub(1)
+            ),
+        ));
+    }
+    let hash = api
+        .reader()
+        .block_hashes(&[h])
+        .map_err(|e| internal(e.into()))?
+        .pop()
+        .flatten()
+        .ok_or_else(|| internal(DataError::Missing(format!("block {h}"))))?;
+    Ok(json!(hex::encode(hash)))
+}
+
+fn header_by_height(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let h = u64_param(params, "height")?;
+    let count = api.reader().view().block_count;
+    if h >= count {
+        return Err((
+            ERROR_TOO_BIG_HEIGHT,
+            format!(
+                "Requested block height: {h} greater than current top block height: {}",
+                count.saturating_sub(1)
+            ),
+        ));
+    }
+    let b = api.block_at(h).map_err(internal)?;
+    Ok(header_answer(api.header_json(&b, count).map_err(internal)?))
+}
+
+fn height_of(api: &Api, hex: &str) -> Result<u64, RpcError> {
+    let Some(hash) = hash_hex(hex) else {
+        return Err((
+            ERROR_WRONG_PARAM,
+            format!("Failed to parse hex representation of block hash. Hex = {hex}."),
+        ));
+    };
+    api.reader()
+        .block_heights(&[hash])
+        .map_err(|e| internal(e.into()))?
+        .pop()
+        .flatten()
+        .ok_or_else(|| {
+            (
+                ERROR_INTERNAL,
+                format!("Internal error: can't get block by hash. Hash = {hex}."),
+            )
+        })
+}
+
+fn header_by_hash(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let count = api.reader().view().block_count;
+    let one = |hex: &str| -> Result<Value, RpcError> {
+        let h = height_of(api, hex)?;
+        let b = api.block_at(h).map_err(internal)?;
+        api.header_json(&b, count).map_err(internal)
+    };
+    let mut out = header_answer(Value::Null);
+    if let Some(hex) = params
+        .get("hash")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        out["block_header"] = one(hex)?;
+    } else if let Some(m) = out.as_object_mut() {
+        m.remove("block_header");
+    }
+    if let Some(list) = params.get("hashes").and_then(Value::as_array) {
+        if api.restricted && list.len() > RESTRICTED_BLOCK_COUNT {
+            return Err((
+                ERROR_RESTRICTED,
+                "Too many block headers requested in restricted mode".into(),
+            ));
+        }
+        if list.len() > RESTRICTED_BLOCK_COUNT * UNRESTRICTED_FACTOR {
+            return Err(invalid_params());
+        }
+        let mut headers = Vec::new();
+        for h in list {
+            headers.push(one(h.as_str().ok_or_else(invalid_params)?)?);
+        }
+        out["block_headers"] = Value::Array(headers);
+    }
+    Ok(out)
+}
+
+fn headers_range(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let (start, end) = (
+        u64_param(params, "start_height")?,
+        u64_param(params, "end_height")?,
+    );
+    let count = api.reader().view().block_count;
+    if start >= count || end >= count || start > end {
+        return Err((ERROR_TOO_BIG_HEIGHT, "Invalid start/end heights.".into()));
+    }
+    let max = if api.restricted {
+        RESTRICTED_BLOCK_HEADER_RANGE
+    } else {
+        RESTRICTED_BLOCK_HEADER_RANGE * UNRESTRICTED_FACTOR as u64
+    };
+    if end - start > max {
+        return Err((ERROR_RESTRICTED, "Too many block headers requested.".into()));
+    }
+    let heights: Vec<u64> = (start..=end).collect();
+    let blocks = api
+        .reader()
+        .blocks(&heights)
+        .map_err(|e| internal(e.into()))?;
+    let mut headers = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let b = b.ok_or_else(|| internal(DataError::Missing("block in range".into())))?;
+        headers.push(api.header_json(&b, count).map_err(internal)?);
+    }
+    Ok(json!({
+        "credits": 0,
+        "headers": headers,
+        "status": STATUS_OK,
+        "top_hash": "",
+        "untrusted": false,
+    }))
+}
+
+fn get_block(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let count = api.reader().view().block_count;
+    let h = match params
+        .get("hash")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        Some(hex) => height_of(api, hex)?,
+        None => {
+            let h = u64_param(params, "height")?;
+            if h >= count {
+                return Err((
+                    ERROR_TOO_BIG_HEIGHT,
+                    format!(
+                        "Requested block height: {h} greater than current top block height: {}",
+                        count.saturating_sub(1)
+                    ),
+                ));
+            }
+            h
+        }
+    };
+    let b = api.block_at(h).map_err(internal)?;
+    let header = api.header_json(&b, count).map_err(internal)?;
+    let block = monero_oxide::block::Block::read(&mut b.blob.as_slice())
+        .map_err(|e| internal(DataError::Missing(format!("stored block {h}: {e}"))))?;
+    let tx_hashes: Vec<String> = block.transactions.iter().map(hex::encode).collect();
+    Ok(json!({
+        "blob": hex::encode(&b.blob),
+        "block_header": header,
+        "credits": 0,
+        "json": block_json(&block),
+        "miner_tx_hash": hex::encode(block.miner_transaction().hash()),
+        "status": STATUS_OK,
+        "top_hash": "",
+        "tx_hashes": tx_hashes,
+        "untrusted": false,
+    }))
+}
+
+/// The block as monerod's `obj_to_json_str(block)` writes it (header fields, miner
+/// transaction prefix, transaction hashes), pretty-printed.
+fn block_json(block: &monero_oxide::block::Block) -> String {
+    let miner = block.miner_transaction();
+    let prefix = miner.prefix();
+    let vin: Vec<Value> = prefix
+        .inputs
+        .iter()
+        .map(|i| match i {
+            monero_oxide::transaction::Input::Gen(h) => json!({"gen": {"height": h}}),
+            monero_oxide::transaction::Input::ToKey {
+                amount,
+                key_offsets,
+                key_image,
+            } => json!({
+                "key": {"amount": amount.unwrap_or(0), "key_offsets": key_offsets,
+                        "k_image": hex::encode(key_image.to_bytes())}
+            }),
+        })
+        .collect();
+    let vout: Vec<Value> = prefix
+        .outputs
+        .iter()
+        .map(|o| {
+            let key = hex::encode(o.key.to_bytes());
+            match o.view_tag {
+                Some(t) => json!({"amount": o.amount.unwrap_or(0),
+                    "target": {"tagged_key": {"key": key, "view_tag": format!("{t:02x}")}}}),
+                None => json!({"amount": o.amount.unwrap_or(0), "target": {"key": key}}),
+            }
+        })
+        .collect();
+    let unlock = match prefix.additional_timelock {
+        monero_oxide::transaction::Timelock::None => 0,
+        monero_oxide::transaction::Timelock::Block(b) => b as u64,
+        monero_oxide::transaction::Timelock::Time(t) => t,
+    };
+    let v = json!({
+        "major_version": block.header.hardfork_version,
+        "minor_version": block.header.hardfork_signal,
+        "timestamp": block.header.timestamp,
+        "prev_id": hex::encode(block.header.previous),
+        "nonce": block.header.nonce,
+        "miner_tx": {
+            "version": miner.version(),
+            "unlock_time": unlock,
+            "vin": vin,
+            "vout": vout,
+            "extra": prefix.extra,
+            "rct_signatures": {"type": 0},
+        },
+        "tx_hashes": block.transactions.iter().map(hex::encode).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// `get_info` (JSON-RPC and `/get_info`).
+pub(super) fn get_info(api: &Api) -> Value {
+    match info(api) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("rpc get_info: {e}");
+            json!({"status": STATUS_FAILED, "untrusted": false})
+        }
+    }
+}
+
+fn info(api: &Api) -> Result<Value, DataError> {
+    let restricted = api.restricted;
+    let ctx = api.chain_ctx()?;
+    let view = ctx.view();
+    let count = view.block_count;
+    let (d, d_top, d_wide) = difficulty_fields(consensus::verify::next_difficulty(&ctx));
+    let (c, c_top, c_wide) = difficulty_fields(view.cumulative_difficulty);
+    let limits = consensus::verify::weight_limits(&ctx);
+    let limit = limits.limit();
+    let median = limits.effective_median;
+    let stats = &api.shared.stats;
+    let sum = |f: fn(&crate::node::ShardStats) -> &std::sync::atomic::AtomicUsize| -> usize {
+        stats
+            .iter()
+            .map(|s| f(s).load(std::sync::atomic::Ordering::Relaxed))
+            .sum()
+    };
+    let (outgoing, incoming) = (sum(|s| &s.outbound), sum(|s| &s.inbound));
+    let target = api
+        .shared
+        .metrics
+        .target_height
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let synchronized = api.synchronized();
+    let pool_size = api.pool().map_or(0, |p| p.len());
+    let choice = api.shared.config.choice;
+    use crate::node::NetworkChoice as N;
+    let nettype = match choice {
+        N::Mainnet => "mainnet",
+        N::Testnet => "testnet",
+        N::Stagenet => "stagenet",
+        N::Regtest => "fakechain",
+    };
+    let db_size = dir_size(&xmrd_storage::chain_path(&api.shared.config.data_dir));
+    let rounded = db_size.div_ceil(5 << 30).saturating_mul(5 << 30);
+    Ok(json!({
+        "adjusted_time": api.adjusted_time(&ctx),
+        "alt_blocks_count": 0,
+        "block_size_limit": limit,
+        "block_size_median": median,
+        "block_weight_limit": limit,
+        "block_weight_median": median,
+        "bootstrap_daemon_address": "",
+        "busy_syncing": !synchronized,
+        "credits": 0,
+        "cumulative_difficulty": c,
+        "cumulative_difficulty_top64": c_top,
+        "database_size": if restricted { rounded } else { db_size },
+        "difficulty": d,
+        "difficulty_top64": d_top,
+        "free_space": u64::MAX,
+        "grey_peerlist_size": 0,
+        "height": count,
+        "height_without_bootstrap": if restricted { 0 } else { count },
+        "incoming_connections_count": if restricted { 0 } else { incoming },
+        "mainnet": choice == N::Mainnet,
+        "nettype": nettype,
+        "offline": false,
+        "outgoing_connections_count": if restricted { 0 } else { outgoing },
+        "restricted": restricted,
+        "rpc_connections_count": if restricted { 0 } else { api.open.load(std::sync::atomic::Ordering::Relaxed) },
+        "stagenet": choice == N::Stagenet,
+        "start_time": if restricted { 0 } else { api.start_time },
+        "status": STATUS_OK,
+        "synchronized": synchronized,
+        "target": DIFFICULTY_TARGET_SECONDS,
+        "target_height": if synchronized { 0 } else { target },
+        "testnet": choice == N::Testnet,
+        "top_block_hash": hex::encode(view.top_hash),
+        "top_hash": "",
+        "tx_count": api.total_txs()?.saturating_sub(count),
+        "tx_pool_size": pool_size,
+        "untrusted": false,
+        "update_available": false,
+        "version": if restricted { String::new() } else { format!("0.18.0.0-xmrd-{}", env!("CARGO_PKG_VERSION")) },
+        "was_bootstrap_ever_used": false,
+        "white_peerlist_size": 0,
+        "wide_cumulative_difficulty": c_wide,
+        "wide_difficulty": d_wide,
+    }))
+}
+
+/// Bytes of the files under `dir` (one level: RocksDB keeps its files flat).
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn get_height(api: &Api, _: &Value) -> Value {
+    let view = api.reader().view();
+    json!({
+        "hash": hex::encode(view.top_hash),
+        "height": view.block_count,
+        "status": STATUS_OK,
+        "untrusted": false,
+    })
+}
+
+fn get_limit(_: &Api, _: &Value) -> Value {
+    // monerod's defaults (`--limit-rate-down` 8192 kB/s, `--limit-rate-up` 2048 kB/s);
+    // xmrd does not throttle.
+    json!({"limit_down": 8192, "limit_up": 2048, "status": STATUS_OK, "untrusted": false})
+}
+
+fn get_peer_list(_: &Api, _: &Value) -> Value {
+    // The address book lives on shard 0 and is not shared with the RPC yet.
+    json!({"status": STATUS_OK, "untrusted": false})
+}
+
+fn status(s: &str) -> Value {
+    json!({"credits": 0, "status": s, "top_hash": "", "untrusted": false})
+}
+
+fn get_transactions(api: &Api, req: &Value) -> Value {
+    let hashes: Vec<&str> = match req.get("txs_hashes") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => match a.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+            Some(v) => v,
+            None => return status(STATUS_FAILED),
+        },
+        Some(_) => return status(STATUS_FAILED),
+    };
+    let prune = req.get("prune").and_then(Value::as_bool).unwrap_or(false);
+    let split = req.get("split").and_then(Value::as_bool).unwrap_or(false);
+    let limit = if api.restricted {
+        RESTRICTED_TRANSACTIONS_COUNT
+    } else {
+        RESTRICTED_TRANSACTIONS_COUNT * UNRESTRICTED_FACTOR
+    };
+    if hashes.len() > limit {
+        return status("Too many transactions requested in restricted mode");
+    }
+    let mut ids = Vec::with_capacity(hashes.len());
+    for h in &hashes {
+        let Ok(b) = hex::decode(h) else {
+            return status("Failed to parse hex representation of transaction hash");
+        };
+        let Ok(id) = <[u8; 32]>::try_from(b.as_slice()) else {
+            return status("Failed, size of data mismatch");
+        };
+        ids.push(id);
+    }
+    let Ok(stored) = api.reader().txs(&ids) else {
+        return status(STATUS_FAILED);
+    };
+    let count = api.reader().view().block_count;
+    let need_pool = stored.iter().any(Option::is_none);
+    let pool: Vec<PooledTx> = if need_pool {
+        api.pool().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut txs = Vec::new();
+    let mut as_hex_list = Vec::new();
+    let mut missed = Vec::new();
+    for ((hex_id, id), s) in hashes.iter().zip(&ids).zip(stored) {
+        let (pruned, prunable, in_pool) = match (&s, pool.iter().find(|p| p.id == *id)) {
+            (Some(t), _) => (
+                t.pruned.clone(),
+                t.prunable.clone().unwrap_or_default(),
+                None,
+            ),
+            (None, Some(p)) => {
+                let Some((pr, rest)) = split_pool_blob(&p.blob) else {
+                    return status("Failed to parse and validate tx from blob");
+                };
+                (pr, rest, Some(p))
+            }
+            (None, None) => {
+                missed.push(Value::String((*hex_id).to_string()));
+                continue;
+            }
+        };
+        let mut full = pruned.clone();
+        full.extend_from_slice(&prunable);
+        let prunable_hash = monero_oxide::transaction::Transaction::read(&mut full.as_slice())
+            .ok()
+            .and_then(|t| t.prunable_hash())
+            .unwrap_or([0; 32]);
+        let mut e = Map::new();
+        e.insert("tx_hash".into(), json!(hex_id));
+        e.insert("prunable_hash".into(), json!(hex::encode(prunable_hash)));
+        e.insert("as_json".into(), json!(""));
+        e.insert("double_spend_seen".into(), json!(false));
+        e.insert("in_pool".into(), json!(in_pool.is_some()));
+        if split || prune || prunable.is_empty() {
+            e.insert("as_hex".into(), json!(""));
+            e.insert("pruned_as_hex".into(), json!(hex::encode(&pruned)));
+            e.insert(
+                "prunable_as_hex".into(),
+                json!(if prune {
+                    String::new()
+                } else {
+                    hex::encode(&prunable)
+                }),
+            );
+        } else {
+            e.insert("as_hex".into(), json!(hex::encode(&full)));
+            e.insert("pruned_as_hex".into(), json!(""));
+            e.insert("prunable_as_hex".into(), json!(""));
+        }
+        as_hex_list.push(e.get("as_hex").cloned().unwrap_or(json!("")));
+        match (in_pool, &s) {
+            (Some(p), _) => {
+                e.insert("relayed".into(), json!(true));
+                e.insert(
+                    "received_timestamp".into(),
+                    json!(now_unix().saturating_sub(p.age.as_secs())),
+                );
+            }
+            (None, Some(t)) => {
+                let height = t.location.height;
+                let ts = api
+                    .reader()
+                    .metas(&[height])
+                    .ok()
+                    .and_then(|mut m| m.pop().flatten())
+                    .map_or(0, |m| m.timestamp);
+                let indices: Vec<u64> = t
+                    .record
+                    .outputs
+                    .iter()
+                    .map(|o| match o {
+                        xmrd_storage::OutputIndex::RingCt(i) => *i,
+                        xmrd_storage::OutputIndex::PreRingCt { index, .. } => *index,
+                    })
+                    .collect();
+                e.insert("block_height".into(), json!(height));
+                e.insert("block_timestamp".into(), json!(ts));
+                e.insert("confirmations".into(), json!(count.saturating_sub(height)));
+                e.insert("output_indices".into(), json!(indices));
+            }
+            (None, None) => {}
+        }
+        txs.push(Value::Object(e));
+    }
+    json!({
+        "credits": 0,
+        "missed_tx": missed,
+        "status": STATUS_OK,
+        "top_hash": "",
+        "txs": txs,
+        "txs_as_hex": as_hex_list,
+        "untrusted": false,
+    })
+}
+
+/// A pooled blob split as monerod's `get_transactions` splits it: the pruned part
+/// (prefix and RingCT base) and the rest.
+fn split_pool_blob(blob: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let tx = monero_oxide::transaction::Transaction::read(&mut &blob[..]).ok()?;
+    let (pruned, _) = tx.pruned_with_prunable();
+    let pruned = pruned.serialize();
+    let rest = blob.get(pruned.len()..)?.to_vec();
+    Some((pruned, rest))
+}
+
+fn is_key_image_spent(api: &Api, req: &Value) -> Value {
+    let images: Vec<&str> = match req.get("key_images") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => match a.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+            Some(v) => v,
+            None => return status(STATUS_FAILED),
+        },
+        Some(_) => return status(STATUS_FAILED),
+    };
+    let limit = if api.restricted {
+        RESTRICTED_SPENT_KEY_IMAGES_COUNT
+    } else {
+        RESTRICTED_SPENT_KEY_IMAGES_COUNT * UNRESTRICTED_FACTOR
+    };
+    if images.len() > limit {
+        return status("Too many key images queried in restricted mode");
+    }
+    let mut kis = Vec::with_capacity(images.len());
+    for h in &images {
+        let Ok(b) = hex::decode(h) else {
+            return status("Failed to parse hex representation of key image");
+        };
+        let Ok(k) = <[u8; 32]>::try_from(b.as_slice()) else {
+            return status("Failed, size of data mismatch");
+        };
+        kis.push(k);
+    }
+    let Ok(spent) = api.reader().spent_key_images(&kis) else {
+        return status(STATUS_FAILED);
+    };
+    let pool = if spent.iter().any(Option::is_none) {
+        match api.pool() {
+            Some(p) => p,
+            None => return status(STATUS_FAILED),
+        }
+    } else {
+        Vec::new()
+    };
+    let statuses: Vec<u8> = kis
+        .iter()
+        .zip(spent)
+        .map(|(k, s)| {
+            if s.is_some() {
+                1
+            } else if pool.iter().any(|p| p.key_images.contains(k)) {
+                2
+            } else {
+                0
+            }
+        })
+        .collect();
+    json!({
+        "credits": 0,
+        "spent_status": statuses,
+        "status": STATUS_OK,
+        "top_hash": "",
+        "untrusted": false,
+    })
+}
+
+fn send_raw_transaction(api: &Api, req: &Value) -> Value {
+    let mut res = json!({
+        "credits": 0,
+        "double_spend": false,
+        "fee_too_low": false,
+        "invalid_input": false,
+        "invalid_output": false,
+        "low_mixin": false,
+        "not_relayed": false,
+        "overspend": false,
+        "reason": "",
+        "sanity_check_failed": false,
+        "status": STATUS_FAILED,
+        "too_big": false,
+        "too_few_outputs": false,
+        "top_hash": "",
+        "untrusted": false,
+    });
+    let Some(blob) = req
+        .get("tx_as_hex")
+        .and_then(Value::as_str)
+        .and_then(|h| hex::decode(h).ok())
+    else {
+        return res;
+    };
+    let relay = !req
+        .get("do_not_relay")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let sent = api
+        .shared
+        .chain
+        .sync
+        .send(crate::node::chain_sync::SyncInput::Rpc(RpcCall::SubmitTx {
+            blob: bytes::Bytes::from(blob),
+            relay,
+            reply: tx,
+        }));
+    let answer = match sent {
+        Ok(()) => rx.recv_timeout(SYNC_THREAD_REPLY_TIMEOUT).ok(),
+        Err(_) => None,
+    };
+    let mut reasons: Vec<&str> = Vec::new();
+    let mut flag = |res: &mut Value, name: &str, reason: &'static str| {
+        res[name] = json!(true);
+        reasons.push(reason);
+    };
+    match answer {
+        None | Some(Err(SubmitError::Busy)) => {
+            res["status"] = json!(STATUS_BUSY);
+            return res;
+        }
+        Some(Ok(_)) => {
+            res["status"] = json!(STATUS_OK);
+            if !relay {
+                res["reason"] = json!("Not relayed");
+                res["not_relayed"] = json!(true);
+            }
+            return res;
+        }
+        Some(Err(SubmitError::DoubleSpendInPool)) => {
+            flag(&mut res, "double_spend", "double spend");
+        }
+        Some(Err(SubmitError::PoolFull)) => {}
+        Some(Err(SubmitError::Rule(e))) => match e {
+            TxError::KeyImageSpent(_) | TxError::DuplicateKeyImageInTx => {
+                flag(&mut res, "double_spend", "double spend")
+            }
+            TxError::RingSize { .. } => flag(&mut res, "low_mixin", "bad ring size"),
+            TxError::FeeTooLow { .. } => flag(&mut res, "fee_too_low", "fee too low"),
+            TxError::TooBig(_) | TxError::Overweight { .. } | TxError::ExtraTooBig(_) => {
+                flag(&mut res, "too_big", "too big")
+            }
+            TxError::TooFewOutputs => flag(&mut res, "too_few_outputs", "too few outputs"),
+            TxError::Unbalanced | TxError::Overflow => flag(&mut res, "overspend", "overspend"),
+            TxError::OutputKey(_)
+            | TxError::OutputType(_)
+            | TxError::OutputAmount(_)
+            | TxError::TooManyOutputs(_)
+            | TxError::RangeProof => flag(&mut res, "invalid_output", "invalid output"),
+            TxError::InputType(_)
+            | TxError::KeyImageDomain(_)
+            | TxError::DuplicateRingMember(_)
+            | TxError::RingMemberMissing(_)
+            | TxError::RingMemberLocked(_)
+            | TxError::RingMemberTooYoung(_)
+            | TxError::UnsortedInputs
+            | TxError::Clsag(_)
+            | TxError::NoInputs => flag(&mut res, "invalid_input", "invalid input"),
+            _ => {}
+        },
+    }
+    res["reason"] = json!(reasons.join(", "));
+    res
+}
+
+fn get_transaction_pool_hashes(api: &Api, _: &Value) -> Value {
+    let Some(pool) = api.pool() else {
+        return status(STATUS_FAILED);
+    };
+    let hashes: Vec<String> = pool.iter().map(|p| hex::encode(p.id)).collect();
+    json!({"credits": 0, "status": STATUS_OK, "top_hash": "", "tx_hashes": hashes, "untrusted": false})
+}
+
+fn get_transaction_pool(api: &Api, _: &Value) -> Value {
+    let Some(pool) = api.pool() else {
+        return status(STATUS_FAILED);
+    };
+    let now = now_unix();
+    let mut transactions = Vec::new();
+    let mut spent: Vec<Value> = Vec::new();
+    for p in &pool {
+        let id = hex::encode(p.id);
+        transactions.push(json!({
+            "blob_size": p.blob.len(),
+            "do_not_relay": false,
+            "double_spend_seen": false,
+            "fee": p.fee,
+            "id_hash": id,
+            "kept_by_block": false,
+            "last_failed_height": 0,
+            "last_failed_id_hash": hex::encode([0u8; 32]),
+            "last_relayed_time": now.saturating_sub(p.age.as_secs()),
+            "max_used_block_height": 0,
+            "max_used_block_id_hash": hex::encode([0u8; 32]),
+            "receive_time": now.saturating_sub(p.age.as_secs()),
+            "relayed": true,
+            "tx_blob": hex::encode(&p.blob),
+            "tx_json": "",
+            "weight": p.weight,
+        }));
+        for k in &p.key_images {
+            spent.push(json!({"id_hash": hex::encode(k), "txs_hashes": [id.clone()]}));
+        }
+    }
+    json!({
+        "credits": 0,
+        "spent_key_images": spent,
+        "status": STATUS_OK,
+        "top_hash": "",
+        "transactions": transactions,
+        "untrusted": false,
+    })
+}
+
+fn get_outs(api: &Api, req: &Value) -> Value {
+    let Some(list) = req
+        .get("outputs")
+        .and_then(Value::as_array)
+        .cloned()
+        .or_else(|| req.get("outputs").is_none().then(Vec::new))
+    else {
+        return status(STATUS_FAILED);
+    };
+    let get_txid = req
+        .get("get_txid")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut wanted = Vec::with_capacity(list.len());
+    for o in &list {
+        let (Some(amount), Some(index)) = (
+            o.get("amount").and_then(Value::as_u64),
+            o.get("index").and_then(Value::as_u64),
+        ) else {
+            return status(STATUS_FAILED);
+        };
+        wanted.push((amount, index));
+    }
+    match super::bin::read_outs(api, &wanted, get_txid) {
+        Ok(outs) => {
+            let outs: Vec<Value> = outs
+                .iter()
+                .map(|o| {
+                    json!({
+                        "height": o.height,
+                        "key": hex::encode(o.key),
+                        "mask": hex::encode(o.mask),
+                        "txid": if get_txid { hex::encode(o.txid) } else { String::new() },
+                        "unlocked": o.unlocked,
+                    })
+                })
+                .collect();
+            json!({"credits": 0, "outs": outs, "status": STATUS_OK, "top_hash": "", "untrusted": false})
+        }
+        Err(s) => status(s),
+    }
+}
+
+fn get_output_distribution(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let amounts: Vec<u64> = match params.get("amounts") {
+        None => Vec::new(),
+        Some(v) => v
+            .as_array()
+            .and_then(|a| a.iter().map(Value::as_u64).collect())
+            .ok_or_else(invalid_params)?,
+    };
+    if api.restricted && amounts != [0] {
+        return Err((
+            ERROR_RESTRICTED,
+            "Restricted RPC can only get output distribution for rct outputs. Use your own node."
+                .into(),
+        ));
+    }
+    let from = u64_param(params, "from_height")?;
+    let to = u64_param(params, "to_height")?;
+    let cumulative = bool_param(params, "cumulative")?;
+    let binary = params
+        .get("binary")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let compress = bool_param(params, "compress")?;
+    let failed = || {
+        (
+            ERROR_INTERNAL,
+            "Failed to get output distribution".to_string(),
+        )
+    };
+    let mut out = Vec::new();
+    for amount in amounts {
+        if amount != 0 {
+            return Err(failed());
+        }
+        let (start, dist, base) = api
+            .rct_distribution(from, to, cumulative)
+            .map_err(internal)?
+            .ok_or_else(failed)?;
+        out.push(json!({
+            "amount": amount,
+            "base": base,
+            "binary": binary,
+            "compress": compress,
+            "distribution": dist,
+            "start_height": start,
+        }));
+    }
+    Ok(
+        json!({"credits": 0, "distributions": out, "status": STATUS_OK, "top_hash": "", "untrusted": false}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_json_leaves_out_empty_arrays_as_epee_does() {
+        let v = strip_empty_arrays(json!({"a": [], "b": [{"c": []}], "d": 1}));
+        assert_eq!(v, json!({"b": [{}], "d": 1}));
+    }
+
+    #[test]
+    fn rpc_json_bodies_must_be_objects_or_empty() {
+        assert_eq!(parse_body(b""), Some(json!({})));
+        assert_eq!(parse_body(b" \n"), Some(json!({})));
+        assert!(parse_body(b"[1]").is_none());
+        assert!(parse_body(b"{").is_none());
+    }
+}
