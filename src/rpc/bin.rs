@@ -465,8 +465,9 @@ fn try_get_blocks(api: &Api, req: &GetBlocksRequest) -> Result<GetBlocksResponse
             });
             h = b.height + 1;
             let enough = blocks.len() >= GET_BLOCKS_MIN_BLOCK_COUNT;
-            if (enough && txs >= GET_BLOCKS_FAST_MAX_TX_COUNT)
-                || (enough && size >= FIND_BLOCKCHAIN_SUPPLEMENT_MAX_SIZE_BYTES)
+            if enough
+                && (txs >= GET_BLOCKS_FAST_MAX_TX_COUNT
+                    || size >= FIND_BLOCKCHAIN_SUPPLEMENT_MAX_SIZE_BYTES)
             {
                 break 'outer;
             }
@@ -702,15 +703,16 @@ fn get_outs(api: &Api, req: &GetOutsRequest) -> GetOutsResponse {
 }
 
 /// `compress_integer_array`: the values as concatenated varints.
+#[allow(clippy::cast_possible_truncation)] // masked to 7 bits first
 pub fn compress_integer_array(v: &[u64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len() * 2);
     for &x in v {
         let mut x = x;
         while x >= 0x80 {
-            out.push((x as u8 & 0x7f) | 0x80);
+            out.push(((x & 0x7f) as u8) | 0x80);
             x >>= 7;
         }
-        out.push(x as u8);
+        out.push((x & 0x7f) as u8);
     }
     out
 }

@@ -276,13 +276,8 @@ fn on_get_block_hash(api: &Api, params: &Value) -> Result<Value, RpcError> {
     let h = h.as_u64().ok_or_else(invalid_params)?;
     let count = api.reader().view().block_count;
     if h >= count {
-        return Err((
-            ERROR_TOO_BIG_HEIGHT,
-            format!(
-                "Requested block height: {h} greater than current top block height: {}",
-                count.saturating_sub(1)
-            ),
-        ));
+        // monerod 0.18 fills the error but returns success: the answer is a zero id.
+        return Ok(json!(hex::encode([0u8; 32])));
     }
     let hash = api
         .reader()
@@ -442,60 +437,150 @@ fn get_block(api: &Api, params: &Value) -> Result<Value, RpcError> {
     }))
 }
 
-/// The block as monerod's `obj_to_json_str(block)` writes it (header fields, miner
-/// transaction prefix, transaction hashes), pretty-printed.
+/// A value as monerod's `json_archive` writes it (field order kept).
+enum Archived {
+    Num(u64),
+    Str(String),
+    Arr(Vec<Archived>),
+    Obj(Vec<(&'static str, Archived)>),
+}
+
+impl Archived {
+    /// `json_archive<true>` with indentation: `"name": value` fields joined by `", "` each
+    /// on a new line indented two spaces per level, arrays as `[ a, b` then a newline.
+    fn write(&self, out: &mut String, depth: usize) {
+        match self {
+            Archived::Num(n) => out.push_str(&n.to_string()),
+            Archived::Str(s) => {
+                out.push('"');
+                out.push_str(s);
+                out.push('"');
+            }
+            Archived::Arr(items) => {
+                out.push_str("[ ");
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    it.write(out, depth + 1);
+                }
+                if !items.is_empty() {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(2 * depth));
+                }
+                out.push(']');
+            }
+            Archived::Obj(fields) => {
+                out.push('{');
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push('\n');
+                    out.push_str(&" ".repeat(2 * (depth + 1)));
+                    out.push('"');
+                    out.push_str(k);
+                    out.push_str("\": ");
+                    v.write(out, depth + 1);
+                }
+                out.push('\n');
+                out.push_str(&" ".repeat(2 * depth));
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// The block as monerod's `obj_to_json_str(block)` writes it (header, miner
+/// transaction, transaction hashes).
 fn block_json(block: &monero_oxide::block::Block) -> String {
+    use monero_oxide::transaction::{Input, Timelock};
+    use Archived::{Arr, Num, Obj, Str};
     let miner = block.miner_transaction();
     let prefix = miner.prefix();
-    let vin: Vec<Value> = prefix
+    let vin = prefix
         .inputs
         .iter()
         .map(|i| match i {
-            monero_oxide::transaction::Input::Gen(h) => json!({"gen": {"height": h}}),
-            monero_oxide::transaction::Input::ToKey {
+            Input::Gen(h) => Obj(vec![("gen", Obj(vec![("height", Num(*h as u64))]))]),
+            Input::ToKey {
                 amount,
                 key_offsets,
                 key_image,
-            } => json!({
-                "key": {"amount": amount.unwrap_or(0), "key_offsets": key_offsets,
-                        "k_image": hex::encode(key_image.to_bytes())}
-            }),
+            } => Obj(vec![(
+                "key",
+                Obj(vec![
+                    ("amount", Num(amount.unwrap_or(0))),
+                    (
+                        "key_offsets",
+                        Arr(key_offsets.iter().map(|o| Num(*o)).collect()),
+                    ),
+                    ("k_image", Str(hex::encode(key_image.to_bytes()))),
+                ]),
+            )]),
         })
         .collect();
-    let vout: Vec<Value> = prefix
+    let vout = prefix
         .outputs
         .iter()
         .map(|o| {
-            let key = hex::encode(o.key.to_bytes());
-            match o.view_tag {
-                Some(t) => json!({"amount": o.amount.unwrap_or(0),
-                    "target": {"tagged_key": {"key": key, "view_tag": format!("{t:02x}")}}}),
-                None => json!({"amount": o.amount.unwrap_or(0), "target": {"key": key}}),
-            }
+            let key = Str(hex::encode(o.key.to_bytes()));
+            let target = match o.view_tag {
+                Some(t) => Obj(vec![(
+                    "tagged_key",
+                    Obj(vec![("key", key), ("view_tag", Str(format!("{t:02x}")))]),
+                )]),
+                None => Obj(vec![("key", key)]),
+            };
+            Obj(vec![
+                ("amount", Num(o.amount.unwrap_or(0))),
+                ("target", target),
+            ])
         })
         .collect();
     let unlock = match prefix.additional_timelock {
-        monero_oxide::transaction::Timelock::None => 0,
-        monero_oxide::transaction::Timelock::Block(b) => b as u64,
-        monero_oxide::transaction::Timelock::Time(t) => t,
+        Timelock::None => 0,
+        Timelock::Block(b) => b as u64,
+        Timelock::Time(t) => t,
     };
-    let v = json!({
-        "major_version": block.header.hardfork_version,
-        "minor_version": block.header.hardfork_signal,
-        "timestamp": block.header.timestamp,
-        "prev_id": hex::encode(block.header.previous),
-        "nonce": block.header.nonce,
-        "miner_tx": {
-            "version": miner.version(),
-            "unlock_time": unlock,
-            "vin": vin,
-            "vout": vout,
-            "extra": prefix.extra,
-            "rct_signatures": {"type": 0},
-        },
-        "tx_hashes": block.transactions.iter().map(hex::encode).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default()
+    let v = Obj(vec![
+        (
+            "major_version",
+            Num(u64::from(block.header.hardfork_version)),
+        ),
+        (
+            "minor_version",
+            Num(u64::from(block.header.hardfork_signal)),
+        ),
+        ("timestamp", Num(block.header.timestamp)),
+        ("prev_id", Str(hex::encode(block.header.previous))),
+        ("nonce", Num(u64::from(block.header.nonce))),
+        (
+            "miner_tx",
+            Obj(vec![
+                ("version", Num(u64::from(miner.version()))),
+                ("unlock_time", Num(unlock)),
+                ("vin", Arr(vin)),
+                ("vout", Arr(vout)),
+                (
+                    "extra",
+                    Arr(prefix.extra.iter().map(|b| Num(u64::from(*b))).collect()),
+                ),
+                ("rct_signatures", Obj(vec![("type", Num(0))])),
+            ]),
+        ),
+        (
+            "tx_hashes",
+            Arr(block
+                .transactions
+                .iter()
+                .map(|h| Str(hex::encode(h)))
+                .collect()),
+        ),
+    ]);
+    let mut out = String::new();
+    v.write(&mut out, 0);
+    out
 }
 
 /// `get_info` (JSON-RPC and `/get_info`).
@@ -691,10 +776,7 @@ fn get_transactions(api: &Api, req: &Value) -> Value {
         };
         let mut full = pruned.clone();
         full.extend_from_slice(&prunable);
-        let prunable_hash = monero_oxide::transaction::Transaction::read(&mut full.as_slice())
-            .ok()
-            .and_then(|t| t.prunable_hash())
-            .unwrap_or([0; 32]);
+        let prunable_hash = prunable_hash(&full, &prunable);
         let mut e = Map::new();
         e.insert("tx_hash".into(), json!(hex_id));
         e.insert("prunable_hash".into(), json!(hex::encode(prunable_hash)));
@@ -761,6 +843,22 @@ fn get_transactions(api: &Api, req: &Value) -> Value {
         "txs_as_hex": as_hex_list,
         "untrusted": false,
     })
+}
+
+/// `get_transaction_prunable_hash` as monerod stores it: the Keccak of the prunable part
+/// for v2 (of nothing, for a miner transaction), zeros for v1.
+fn prunable_hash(full: &[u8], prunable: &[u8]) -> [u8; 32] {
+    /// Keccak-256 of the empty string.
+    const KECCAK_EMPTY: [u8; 32] = [
+        0xc5, 0xd2, 0x46, 0x01, 0x86, 0xf7, 0x23, 0x3c, 0x92, 0x7e, 0x7d, 0xb2, 0xdc, 0xc7, 0x03,
+        0xc0, 0xe5, 0x00, 0xb6, 0x53, 0xca, 0x82, 0x27, 0x3b, 0x7b, 0xfa, 0xd8, 0x04, 0x5d, 0x85,
+        0xa4, 0x70,
+    ];
+    match monero_oxide::transaction::Transaction::read(&mut &full[..]) {
+        Ok(t) if t.version() == 2 && prunable.is_empty() => KECCAK_EMPTY,
+        Ok(t) => t.prunable_hash().unwrap_or([0; 32]),
+        Err(_) => [0; 32],
+    }
 }
 
 /// A pooled blob split as monerod's `get_transactions` splits it: the pruned part
