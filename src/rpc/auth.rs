@@ -286,7 +286,11 @@ mod tests {
             auth.check(&mut s, "POST", Some(&h)),
             Challenge::Unauthorized(true)
         );
-        assert!(parse_authorization(&"Digest a=\"".repeat(10)).is_none());
+        assert!(parse_authorization("Digest a=\"unterminated").is_none());
+        assert!(parse_authorization("Basic YWxpY2U6cGFzcw==").is_none());
+        assert!(parse_authorization(&"Digest a=b, ".repeat(MAX_AUTH_FIELDS + 1)).is_none());
+        let long = format!("Digest a=\"{}\"", "x".repeat(MAX_AUTHORIZATION_BYTES));
+        assert!(parse_authorization(&long).is_none());
         assert!(DigestAuth::parse("nocolon").is_none());
     }
 
