@@ -19,7 +19,6 @@ pub mod metrics;
 #[cfg(feature = "node")]
 pub mod node;
 pub mod p2p;
-#[cfg(feature = "node")]
 pub mod rpc;
 #[cfg(feature = "node")]
 pub mod sync;

@@ -177,6 +177,8 @@ fn wallet_rpc(port: u16, daemon: u16, dir: &Path, extra: &[&str]) -> KillOnDrop 
             .arg("--wallet-dir")
             .arg(dir)
             .args(["--log-level", "0"])
+            .arg("--log-file")
+            .arg(dir.join("wallet-rpc.log"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -298,6 +298,8 @@ fn digest_login_and_autodetected_tls_serve_monero_wallet_rpc() {
                 .arg("--wallet-dir")
                 .arg(&dir)
                 .args(["--log-level", "0"])
+                .arg("--log-file")
+                .arg(dir.join("wallet-rpc.log"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

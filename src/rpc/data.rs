@@ -30,7 +30,7 @@ pub const HARD_FORK_UPDATE_SECONDS: u64 = 31_557_600 / 2;
 /// Figures kept between calls because they cost a scan: the total transaction count
 /// (`get_total_transactions`) and the metadata window, both for one chain top.
 #[derive(Default)]
-pub(super) struct Cache {
+pub struct Cache {
     txs: Mutex<Option<TxCount>>,
     window: Mutex<Option<([u8; 32], Arc<MetaWindow>)>>,
 }

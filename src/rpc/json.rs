@@ -218,7 +218,8 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
                 "untrusted": false,
             }))
         }
-        "get_bans" if unrestricted => Ok(json!({"status": STATUS_OK, "untrusted": false})),
+        "get_bans" if unrestricted => Ok(get_bans(api)),
+        "set_bans" if unrestricted => set_bans(api, params),
         "generateblocks" if unrestricted => {
             if !matches!(api.net(), consensus::ConsensusNet::Regtest { .. }) {
                 return Err((
@@ -233,6 +234,70 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
         }
         _ => Err(method_not_found()),
     }
+}
+
+/// An IPv4 address as monerod's `ipv4_network_address::ip()`: the address bytes in
+/// memory order read as a little-endian integer.
+fn ipv4_as_u32(ip: std::net::Ipv4Addr) -> u32 {
+    u32::from_le_bytes(ip.octets())
+}
+
+fn get_bans(api: &Api) -> Value {
+    let now = std::time::Instant::now();
+    let bans = api
+        .shared
+        .bans
+        .lock()
+        .map(|b| b.bans(now))
+        .unwrap_or_default();
+    let list: Vec<Value> = bans
+        .iter()
+        .map(|(ip, left)| {
+            let seconds = left.map_or(u32::MAX, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+            let raw = match ip {
+                std::net::IpAddr::V4(v4) => ipv4_as_u32(*v4),
+                std::net::IpAddr::V6(_) => 0,
+            };
+            json!({"host": ip.to_string(), "ip": raw, "seconds": seconds})
+        })
+        .collect();
+    json!({"bans": list, "status": STATUS_OK, "untrusted": false})
+}
+
+/// `set_bans`: each entry bans (for `seconds`) or unbans a host given by `host` or by
+/// its `ip` integer. Subnets (monerod's `a.b.c.d/n`) are not banned by xmrd yet and are
+/// refused as an unsupported host.
+fn set_bans(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    let list = match params.get("bans") {
+        None => Vec::new(),
+        Some(v) => v.as_array().cloned().ok_or_else(invalid_params)?,
+    };
+    let now = std::time::Instant::now();
+    for b in &list {
+        let host = b.get("host").and_then(Value::as_str).unwrap_or("");
+        let ip: std::net::IpAddr = if host.is_empty() {
+            let raw = b.get("ip").and_then(Value::as_u64).unwrap_or(0);
+            let raw = u32::try_from(raw).map_err(|_| invalid_params())?;
+            std::net::IpAddr::V4(std::net::Ipv4Addr::from(raw.to_le_bytes()))
+        } else {
+            host.parse().map_err(|_| {
+                (
+                    ERROR_WRONG_PARAM,
+                    "Unsupported host/subnet type".to_string(),
+                )
+            })?
+        };
+        let ban = b.get("ban").and_then(Value::as_bool).unwrap_or(false);
+        let seconds = b.get("seconds").and_then(Value::as_u64).unwrap_or(0);
+        if let Ok(mut bans) = api.shared.bans.lock() {
+            if ban {
+                bans.ban(ip, Some(std::time::Duration::from_secs(seconds)), now);
+            } else {
+                bans.unban(ip);
+            }
+        }
+    }
+    Ok(json!({"status": STATUS_OK, "untrusted": false}))
 }
 
 fn header_answer(header: Value) -> Value {
