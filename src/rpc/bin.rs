@@ -157,9 +157,25 @@ fn try_get_blocks(api: &Api, req: &GetBlocksRequest) -> Result<GetBlocksResponse
             .min(h + 100)
             .min(h + (GET_BLOCKS_FAST_MAX_BLOCK_COUNT - blocks.len()) as u64);
         let heights: Vec<u64> = (h..batch_end).collect();
-        for b in api.reader().blocks(&heights)? {
+        let stored_blocks = api.reader().blocks(&heights)?;
+        // Every transaction of the batch in one read (the miner transactions included:
+        // their output indices are answered).
+        let mut locs = Vec::new();
+        for b in stored_blocks.iter().flatten() {
+            locs.extend((0..b.tx_count).map(|index| xmrd_storage::TxLocation {
+                height: b.height,
+                index,
+            }));
+        }
+        let mut batch_txs = if req.prune {
+            api.reader().pruned_txs_at(&locs)?
+        } else {
+            api.reader().txs_at(&locs)?
+        }
+        .into_iter();
+        for b in stored_blocks {
             let b = b.ok_or_else(|| DataError::Missing(format!("block at {h}")))?;
-            let stored = api.reader().block_txs(b.height, b.tx_count)?;
+            let stored: Vec<_> = batch_txs.by_ref().take(b.tx_count as usize).collect();
             let mut tx_blobs = Vec::with_capacity(stored.len().saturating_sub(1));
             let mut indices = Vec::with_capacity(stored.len());
             if req.no_miner_tx {

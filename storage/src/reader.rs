@@ -122,6 +122,20 @@ impl ChainReader {
 
     /// Transactions (blobs and index record) by location, from one snapshot.
     pub fn txs_at(&self, locations: &[TxLocation]) -> Result<Vec<Option<StoredTx>>> {
+        self.txs_at_with(locations, true)
+    }
+
+    /// Transactions by location without their prunable parts (`prunable` is `None`):
+    /// what a pruned answer needs, one column family fewer to read.
+    pub fn pruned_txs_at(&self, locations: &[TxLocation]) -> Result<Vec<Option<StoredTx>>> {
+        self.txs_at_with(locations, false)
+    }
+
+    fn txs_at_with(
+        &self,
+        locations: &[TxLocation],
+        with_prunable: bool,
+    ) -> Result<Vec<Option<StoredTx>>> {
         let keys: Vec<_> = locations
             .iter()
             .map(|l| tx_key(l.height, l.index))
@@ -133,9 +147,16 @@ impl ChainReader {
         );
         self.with_snapshot(|db, ro| {
             let get = |cf| db.batched_multi_get_cf_opt(cf, keys.iter(), false, ro);
-            let (rs, ps, qs) = (get(recs), get(pruned), get(prunable));
+            let (rs, ps) = (get(recs), get(pruned));
+            let mut qs = if with_prunable {
+                get(prunable).into_iter().map(Some).collect()
+            } else {
+                Vec::new()
+            }
+            .into_iter();
             let mut out = Vec::with_capacity(keys.len());
-            for (((loc, r), p), q) in locations.iter().zip(rs).zip(ps).zip(qs) {
+            for ((loc, r), p) in locations.iter().zip(rs).zip(ps) {
+                let q = qs.next().flatten();
                 let (Some(r), Some(p)) = (r?, p?) else {
                     out.push(None);
                     continue;
@@ -144,7 +165,10 @@ impl ChainReader {
                     location: *loc,
                     record: decode_tx_record(&r)?,
                     pruned: p.to_vec(),
-                    prunable: q?.map(|q| q.to_vec()),
+                    prunable: match q {
+                        Some(q) => q?.map(|q| q.to_vec()),
+                        None => None,
+                    },
                 }));
             }
             Ok(out)

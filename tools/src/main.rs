@@ -8,6 +8,7 @@ mod db_info;
 mod latency_report;
 mod levin_decode;
 mod p2p_load;
+mod rpc_bench;
 mod sync_bench;
 // The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
 // its traces (see the module doc).
@@ -35,6 +36,8 @@ enum Cmd {
     DbInfo(db_info::Args),
     /// Time a fresh monerod and a fresh xmrd syncing one chain from the same monerod.
     SyncBench(sync_bench::Args),
+    /// Time `/getblocks.bin` served to a wallet refresh, xmrd against monerod on one chain.
+    RpcBench(rpc_bench::Args),
     /// Print per-core latency tables (p50/p90/p99/p99.9/max) from a node snapshot and
     /// render latency-distribution and sync-rate plots (PNG and SVG).
     LatencyReport(latency_report::Args),
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Cmd::DbInfo(a) => db_info::run(&a),
         Cmd::SyncBench(a) => sync_bench::run(&a),
         Cmd::LatencyReport(a) => latency_report::run(&a),
+        Cmd::RpcBench(a) => rpc_bench::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
