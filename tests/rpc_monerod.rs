@@ -8,7 +8,9 @@
 //!   xmrd: same balances, same transfers;
 //! - (b) a transfer made by the wallet through xmrd's RPC (`/sendrawtransaction`) reaches
 //!   M through xmrd's relay, M mines it, xmrd syncs the block and the wallet on xmrd sees
-//!   it confirmed.
+//!   it confirmed;
+//! - mining through xmrd: `get_block_template` gives monerod's figures, and the blocks
+//!   xmrd's `generateblocks` makes are taken by monerod.
 //!
 //! Skips with a message when monerod or the shared data is missing.
 
@@ -536,6 +538,50 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
         },
     );
     eprintln!("confirmed: {}", confirmed["transfer"]["height"]);
+
+    // Mining through xmrd: the template's figures are monerod's; blocks xmrd makes with
+    // generateblocks are accepted by monerod (so their miner transactions are valid).
+    let template = |port| {
+        json_rpc(
+            port,
+            "get_block_template",
+            json!({"wallet_address": miner, "reserve_size": 8}),
+        )
+        .unwrap()
+    };
+    let (tm, tx) = (template(M.1), template(X_RPC));
+    for f in [
+        "difficulty",
+        "expected_reward",
+        "height",
+        "prev_hash",
+        "reserved_offset",
+        "seed_hash",
+        "seed_height",
+        "next_seed_hash",
+        "wide_difficulty",
+        "status",
+    ] {
+        assert_eq!(tm[f], tx[f], "get_block_template {f}: {tm} {tx}");
+    }
+    let made = json_rpc(
+        X_RPC,
+        "generateblocks",
+        json!({"amount_of_blocks": 2, "wallet_address": miner}),
+    )
+    .expect("generateblocks on xmrd");
+    let top_made = made["blocks"][1].as_str().unwrap().to_string();
+    let (h, t) = wait_for("monerod to take the blocks xmrd mined", 120, || {
+        m.top().filter(|(_, t)| *t == top_made)
+    });
+    assert_eq!((h, t), (base + 3, top_made));
+    let bad = post(
+        X_RPC,
+        "/json_rpc",
+        &json!({"jsonrpc": "2.0", "id": "0", "method": "submit_block", "params": ["00"]}),
+    )
+    .unwrap();
+    assert_eq!(bad["error"]["code"], -6, "{bad}");
     drop(wx);
     drop(x);
     drop(m);

@@ -353,7 +353,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                         drops.push(f);
                     }
                 }
-                SyncInput::Rpc(call) => d.on_rpc_call(&outboxes, call, syncer.behind()),
+                SyncInput::Rpc(call) => d.on_rpc_call(&mut syncer, &outboxes, call),
                 SyncInput::Gone(key) => {
                     outboxes.remove(&key);
                     d.outbound.retain(|k| *k != key);

@@ -11,10 +11,10 @@ use crossbeam_channel::Sender;
 use super::{Driver, PeerCmd};
 use crate::chain::StoreChain;
 use crate::rpc::calls::{PooledTx, RpcCall, SubmitError};
-use crate::sync::PeerKey;
+use crate::sync::{PeerKey, Syncer};
 use crate::txpool::dandelion::Route;
 use crate::txpool::{PoolError, PoolTx};
-use crate::wire::messages::{Message, NewTransactions};
+use crate::wire::messages::{BlockCompleteEntry, Message, NewTransactions};
 
 /// The Dandelion++ source key of transactions submitted over RPC (peer keys start at 1):
 /// local transactions go along a stem, as monerod's `relay_method::local`.
@@ -25,11 +25,20 @@ impl Driver {
     /// monerod's `BUSY`).
     pub(super) fn on_rpc_call(
         &mut self,
+        syncer: &mut Syncer,
         outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
         call: RpcCall,
-        behind: bool,
     ) {
+        let behind = syncer.behind();
         match call {
+            RpcCall::SubmitBlock { blob, reply } => {
+                let r = if behind {
+                    Err("Core is busy".to_string())
+                } else {
+                    self.submit_block(syncer, outboxes, blob)
+                };
+                let _ = reply.send(r);
+            }
             RpcCall::Pool(reply) => {
                 let now = Instant::now();
                 let snapshot = self
@@ -58,6 +67,34 @@ impl Driver {
                 };
                 let _ = reply.send(r);
             }
+        }
+    }
+
+    /// monerod's `handle_block_found`: the block goes the way of a new block from a peer
+    /// (completed from the pool, verified in full, relayed, committed); accepted when it
+    /// is then on our chain.
+    fn submit_block(
+        &mut self,
+        syncer: &mut Syncer,
+        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        blob: bytes::Bytes,
+    ) -> Result<[u8; 32], String> {
+        let block = monero_oxide::block::Block::read(&mut blob.as_ref())
+            .map_err(|e| format!("block does not parse: {e}"))?;
+        let hash = block.hash();
+        let height = self.reader.view().block_count + 1;
+        let entry = BlockCompleteEntry {
+            block: blob,
+            ..Default::default()
+        };
+        if let Some((_, fault)) =
+            self.on_new_block(syncer, outboxes, RPC_SOURCE, entry, height, Instant::now())
+        {
+            return Err(format!("{fault:?}"));
+        }
+        match self.reader.block_heights(&[hash]) {
+            Ok(v) if v.first().is_some_and(Option::is_some) => Ok(hash),
+            _ => Err("not added to the main chain (a transaction missing from the pool, or not on our top)".into()),
         }
     }
 

@@ -54,4 +54,12 @@ pub enum RpcCall {
         /// The answer.
         reply: Sender<Result<[u8; 32], SubmitError>>,
     },
+    /// Verify, relay and commit a block found by a miner (`submit_block`): its
+    /// transactions come from the pool. The reply is its id once committed, or why not.
+    SubmitBlock {
+        /// The block blob.
+        blob: Bytes,
+        /// The answer.
+        reply: Sender<Result<[u8; 32], String>>,
+    },
 }

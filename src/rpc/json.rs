@@ -17,8 +17,6 @@ pub const ERROR_WRONG_PARAM: i64 = -1;
 pub const ERROR_TOO_BIG_HEIGHT: i64 = -2;
 /// `CORE_RPC_ERROR_CODE_INTERNAL_ERROR`.
 pub const ERROR_INTERNAL: i64 = -5;
-/// `CORE_RPC_ERROR_CODE_REGTEST_REQUIRED`.
-pub const ERROR_REGTEST_REQUIRED: i64 = -13;
 /// `CORE_RPC_ERROR_CODE_RESTRICTED`.
 pub const ERROR_RESTRICTED: i64 = -19;
 /// JSON-RPC: the body is not JSON (epee: "Parse error").
@@ -220,18 +218,9 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
         }
         "get_bans" if unrestricted => Ok(get_bans(api)),
         "set_bans" if unrestricted => set_bans(api, params),
-        "generateblocks" if unrestricted => {
-            if !matches!(api.net(), consensus::ConsensusNet::Regtest { .. }) {
-                return Err((
-                    ERROR_REGTEST_REQUIRED,
-                    "Regtest required when generating blocks".into(),
-                ));
-            }
-            Err((
-                ERROR_INTERNAL,
-                "generateblocks is not served by xmrd yet".into(),
-            ))
-        }
+        "generateblocks" if unrestricted => super::mining::generateblocks(api, params),
+        "get_block_template" | "getblocktemplate" => super::mining::get_block_template(api, params),
+        "submit_block" | "submitblock" => super::mining::submit_block(api, params),
         _ => Err(method_not_found()),
     }
 }

@@ -23,6 +23,8 @@ pub mod json;
 #[cfg(feature = "node")]
 pub mod limits;
 #[cfg(feature = "node")]
+pub mod mining;
+#[cfg(feature = "node")]
 pub mod server;
 #[cfg(feature = "node")]
 pub mod tls;
