@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use xmrd::rpc::bin::{
-    GetBlocksByHeightRequest, GetBlocksRequest, GetHashesRequest, GetOIndexesRequest,
-    GetOutputDistributionRequest, GetOutputsOut, GetOutsRequest,
+    GetBlocksByHeightRequest, GetBlocksRequest, GetBlocksResponse, GetHashesRequest,
+    GetOIndexesRequest, GetOutputDistributionRequest, GetOutputsOut, GetOutsRequest,
 };
 use xmrd::testdata::realpeer::{
     json_rpc, post, realpeer, temp_dir, wait_for, KillOnDrop, ServedMonerod,

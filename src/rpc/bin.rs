@@ -116,20 +116,90 @@ fn get_blocks(api: &Api, req: &GetBlocksRequest) -> GetBlocksResponse {
     }
 }
 
+/// `requested_info`: blocks and the pool.
+pub const BLOCKS_AND_POOL: u8 = 1;
+/// `requested_info`: the pool only.
+pub const POOL_ONLY: u8 = 2;
+/// `pool_info_extent`: every pooled transaction (xmrd keeps no removal history, so it
+/// never answers `INCREMENTAL`, which monerod also falls back from).
+pub const POOL_INFO_FULL: u8 = 2;
+
+/// The pool part of a `/getblocks.bin` answer (0.18.2's `get_pool_info`, always
+/// `FULL`): up to the transaction bound as blobs (pruned if asked), the rest as ids.
+fn pool_info(api: &Api, req: &GetBlocksRequest, res: &mut GetBlocksResponse) -> bool {
+    let Some(pool) = api.pool() else {
+        return false;
+    };
+    let max = if api.restricted {
+        RESTRICTED_TRANSACTIONS_COUNT
+    } else {
+        GET_BLOCKS_FAST_MAX_TX_COUNT
+    };
+    let mut remaining = Vec::new();
+    for t in pool {
+        if res.added_pool_txs.len() >= max {
+            remaining.push(t.id);
+            continue;
+        }
+        let blob = if req.prune {
+            match monero_oxide::transaction::Transaction::read(&mut t.blob.as_ref()) {
+                Ok(tx) => Bytes::from(tx.pruned_with_prunable().0.serialize()),
+                Err(_) => continue,
+            }
+        } else {
+            t.blob.clone()
+        };
+        res.added_pool_txs.push(PoolTxInfo {
+            double_spend_seen: false,
+            tx_blob: blob,
+            tx_hash: t.id,
+            ..Default::default()
+        });
+    }
+    res.remaining_added_pool_txids = Hashes::from_items(remaining.iter());
+    res.pool_info_extent = Some(POOL_INFO_FULL);
+    true
+}
+
 fn try_get_blocks(api: &Api, req: &GetBlocksRequest) -> Result<GetBlocksResponse, DataError> {
     let view = api.reader().view();
     let failed = GetBlocksResponse {
         status: status_of(false),
         ..Default::default()
     };
+    // A 0.18.2+ client (one that names `requested_info`) gets the daemon's time and, when
+    // asked, the pool; a 0.18.0 client the exact 0.18.0 answer.
+    let mut head = GetBlocksResponse::default();
+    if let Some(info) = req.requested_info {
+        head.daemon_time = Some(super::data::now_unix());
+        if (info == BLOCKS_AND_POOL || info == POOL_ONLY) && !pool_info(api, req, &mut head) {
+            return Ok(GetBlocksResponse {
+                status: Bytes::from_static(b"Failed to get pool info"),
+                ..Default::default()
+            });
+        }
+        if info == POOL_ONLY {
+            return Ok(GetBlocksResponse {
+                current_height: view.block_count,
+                status: status_of(true),
+                ..head
+            });
+        }
+    }
     // The quick no-op: the wallet's newest id is our top.
     if req.block_ids.iter().next() == Some(view.top_hash) {
         return Ok(GetBlocksResponse {
             current_height: view.block_count,
             status: status_of(true),
-            ..Default::default()
+            ..head
         });
     }
+    let max_blocks = match req.max_block_count {
+        Some(n) if n > 0 => usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(GET_BLOCKS_FAST_MAX_BLOCK_COUNT),
+        _ => GET_BLOCKS_FAST_MAX_BLOCK_COUNT,
+    };
     let start = if req.start_height > 0 {
         if req.start_height >= view.block_count {
             return Ok(failed);
@@ -148,14 +218,14 @@ fn try_get_blocks(api: &Api, req: &GetBlocksRequest) -> Result<GetBlocksResponse
     // As `get_blocks_from`: up to the count bound, at least 3 blocks whatever the size,
     // and stop after the block that reaches the transaction bound.
     'outer: while h < view.block_count
-        && blocks.len() < GET_BLOCKS_FAST_MAX_BLOCK_COUNT
+        && blocks.len() < max_blocks
         && (size < FIND_BLOCKCHAIN_SUPPLEMENT_MAX_SIZE_BYTES
             || blocks.len() < GET_BLOCKS_MIN_BLOCK_COUNT)
     {
         let batch_end = view
             .block_count
             .min(h + 100)
-            .min(h + (GET_BLOCKS_FAST_MAX_BLOCK_COUNT - blocks.len()) as u64);
+            .min(h + (max_blocks - blocks.len()) as u64);
         let heights: Vec<u64> = (h..batch_end).collect();
         let stored_blocks = api.reader().blocks(&heights)?;
         // Every transaction of the batch in one read (the miner transactions included:
@@ -243,7 +313,7 @@ fn try_get_blocks(api: &Api, req: &GetBlocksRequest) -> Result<GetBlocksResponse
         output_indices,
         start_height: start,
         status: status_of(true),
-        ..Default::default()
+        ..head
     })
 }
 

@@ -11,16 +11,35 @@ use crate::epee_object;
 use crate::wire::epee::{Hashes, U64Array, U64s};
 
 epee_object! {
-    /// `COMMAND_RPC_GET_BLOCKS_FAST::request` (`client`, for paid RPC, is ignored).
+    /// `COMMAND_RPC_GET_BLOCKS_FAST::request` (`client`, for paid RPC, is ignored). The
+    /// pool fields are 0.18.2's; a 0.18.0 wallet leaves them out.
     pub struct GetBlocksRequest {
         /// Sparse chain history, newest first, genesis last.
         block_ids: seq(Hashes) = "block_ids",
+        /// At most this many blocks (0: the server's bound).
+        max_block_count: opt(u64, 0) = "max_block_count",
         /// Leave out the miner transactions' output indices placeholder.
         no_miner_tx: dflt(bool, false) = "no_miner_tx",
+        /// Pool changes since this time (0: the whole pool).
+        pool_info_since: opt(u64, 0) = "pool_info_since",
         /// Pruned transactions.
         prune: dflt(bool, false) = "prune",
+        /// `BLOCKS_ONLY` (0), `BLOCKS_AND_POOL` (1) or `POOL_ONLY` (2).
+        requested_info: opt(u8, 0) = "requested_info",
         /// Start here instead of at the history's split point (when > 0).
         start_height: dflt(u64, 0) = "start_height",
+    }
+}
+
+epee_object! {
+    /// `COMMAND_RPC_GET_BLOCKS_FAST::pool_tx_info`.
+    pub struct PoolTxInfo {
+        /// Whether a double spend of it was seen.
+        double_spend_seen: req(bool) = "double_spend_seen",
+        /// Its blob (pruned when the request asked for pruned).
+        tx_blob: req(Bytes) = "tx_blob",
+        /// Its id.
+        tx_hash: req([u8; 32]) = "tx_hash",
     }
 }
 
@@ -41,16 +60,27 @@ epee_object! {
 }
 
 epee_object! {
-    /// `COMMAND_RPC_GET_BLOCKS_FAST::response`.
+    /// `COMMAND_RPC_GET_BLOCKS_FAST::response` (with 0.18.2's pool fields, written only
+    /// when asked for).
     pub struct GetBlocksResponse {
+        /// Pooled transactions added (all of them: `FULL`).
+        added_pool_txs: seq(Vec<PoolTxInfo>) = "added_pool_txs",
         /// The blocks.
         blocks: seq(Vec<BlockCompleteEntry>) = "blocks",
         /// Paid RPC credits (always 0).
         credits: req(u64) = "credits",
         /// Our chain height.
         current_height: req(u64) = "current_height",
+        /// Our clock, for the next `pool_info_since`.
+        daemon_time: opt(u64, 0) = "daemon_time",
         /// Output indices per block.
         output_indices: seq(Vec<BlockOutputIndices>) = "output_indices",
+        /// `NONE` (0), `INCREMENTAL` (1) or `FULL` (2).
+        pool_info_extent: opt(u8, 0) = "pool_info_extent",
+        /// Pooled ids beyond the answer's transaction bound.
+        remaining_added_pool_txids: seq(Hashes) = "remaining_added_pool_txids",
+        /// Ids that left the pool (incremental answers only).
+        removed_pool_txids: seq(Hashes) = "removed_pool_txids",
         /// Height of the first block.
         start_height: req(u64) = "start_height",
         /// Status.
