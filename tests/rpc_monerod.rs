@@ -516,6 +516,29 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
         "transaction xmrd RPC -> monerod pool in {:?}",
         started.elapsed()
     );
+    // 0.18.2's pool info in /getblocks.bin: xmrd's answer to POOL_ONLY holds the pooled
+    // transaction (FULL extent).
+    let pool_only = post_bin(
+        X_RPC,
+        "/getblocks.bin",
+        &epee::to_bytes(&GetBlocksRequest {
+            block_ids: ids.clone(),
+            requested_info: Some(2),
+            prune: true,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let r: GetBlocksResponse =
+        epee::from_bytes_with(&bytes::Bytes::from(pool_only), epee::Limits::RPC).unwrap();
+    assert_eq!(r.pool_info_extent, Some(2));
+    assert!(r.blocks.is_empty() && r.daemon_time.is_some());
+    assert!(
+        r.added_pool_txs
+            .iter()
+            .any(|t| hex::encode(t.tx_hash) == txid),
+        "pool info lacks {txid}"
+    );
     let miner = info["miner_address"].as_str().unwrap();
     json_rpc(
         M.1,
