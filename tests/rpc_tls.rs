@@ -1,8 +1,8 @@
 //! (d) The daemon RPC over TLS and with digest authentication, on loopback, regtest (a
 //! fresh xmrd: only the genesis block):
-//! - `--rpc-ssl enabled` with a certificate made here: a rustls client that trusts it gets
-//!   `get_info`; a client that does not trust it fails its handshake; a plaintext client
-//!   gets no HTTP answer;
+//! - `--rpc-ssl enabled --restricted-rpc` with a certificate made here: a rustls client
+//!   that trusts it gets `get_info` (restricted: what monerod hides is hidden); a client
+//!   that does not trust it fails its handshake; a plaintext client gets no HTTP answer;
 //! - `--rpc-ssl autodetect --rpc-login user:pass`: a plaintext request without
 //!   credentials is answered 401 with monerod's two digest challenges, one with the right
 //!   digest gets its answer, and the real monero-wallet-rpc with `--daemon-login` refreshes
@@ -141,6 +141,7 @@ fn tls_only_rpc_serves_a_trusting_client_and_refuses_plaintext() {
             &cert,
             "--rpc-ssl-private-key",
             &key,
+            "--restricted-rpc",
         ],
     );
     let answer = wait_for("xmrd's RPC over TLS", 60, || {
@@ -150,6 +151,24 @@ fn tls_only_rpc_serves_a_trusting_client_and_refuses_plaintext() {
     let info = body_json(&answer);
     assert_eq!(info["result"]["height"], 1, "{info}");
     assert_eq!(info["result"]["nettype"], "fakechain");
+
+    // --restricted-rpc hides what monerod hides.
+    assert_eq!(info["result"]["restricted"], true);
+    assert_eq!(info["result"]["start_time"], 0);
+    assert_eq!(info["result"]["version"], "");
+    let hidden = tls_exchange(
+        TLS_ONLY.1,
+        &der,
+        &request(
+            "/json_rpc",
+            r#"{"jsonrpc":"2.0","id":"0","method":"get_bans"}"#,
+            None,
+        ),
+    )
+    .unwrap();
+    assert_eq!(body_json(&hidden)["error"]["code"], -32601, "{hidden}");
+    let no_peers = tls_exchange(TLS_ONLY.1, &der, &request("/get_peer_list", "{}", None)).unwrap();
+    assert!(no_peers.starts_with("HTTP/1.1 404"), "{no_peers}");
 
     // A client that trusts another certificate does not get through the handshake.
     let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
@@ -223,6 +242,20 @@ fn digest_login_and_autodetected_tls_serve_monero_wallet_rpc() {
     assert_eq!(challenges.len(), 2, "{denied}");
     assert!(challenges[0].contains("Digest qop=\"auth\",algorithm=MD5,realm=\"monero-rpc\""));
     assert!(challenges[1].contains("algorithm=MD5-sess"));
+
+    // Bounds: a body over monerod's 1 MB is refused from its Content-Length; a head with
+    // more than 100 headers is refused.
+    let big = plain_exchange(
+        AUTODETECT.1,
+        "POST /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1048577\r\n\r\n",
+    );
+    assert!(big.starts_with("HTTP/1.1 413"), "{big}");
+    let headers: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let many = plain_exchange(
+        AUTODETECT.1,
+        &format!("POST /get_height HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: 2\r\n\r\n{{}}"),
+    );
+    assert!(many.starts_with("HTTP/1.1 431"), "{many}");
 
     // The right digest on a connection that got the challenge (the nonce is per
     // connection, as monerod's): over TLS on the same port.

@@ -279,6 +279,14 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_RPC_CONTENT_LENGTH_BYTES as u64) {
+        return status_only(StatusCode::PAYLOAD_TOO_LARGE);
+    }
     if let Some(auth) = &server.auth {
         let header = req
             .headers()
@@ -294,14 +302,6 @@ async fn handle(
             }
             return r;
         }
-    }
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_RPC_CONTENT_LENGTH_BYTES as u64) {
-        return status_only(StatusCode::PAYLOAD_TOO_LARGE);
     }
     let body = match Limited::new(req.into_body(), MAX_RPC_CONTENT_LENGTH_BYTES)
         .collect()
