@@ -698,7 +698,7 @@ fn info(api: &Api) -> Result<Value, DataError> {
         "database_size": if restricted { rounded } else { db_size },
         "difficulty": d,
         "difficulty_top64": d_top,
-        "free_space": u64::MAX,
+        "free_space": if restricted { u64::MAX } else { free_space(&api.shared.config.data_dir) },
         "grey_peerlist_size": 0,
         "height": count,
         "height_without_bootstrap": if restricted { 0 } else { count },
@@ -728,6 +728,12 @@ fn info(api: &Api) -> Result<Value, DataError> {
         "wide_cumulative_difficulty": c_wide,
         "wide_difficulty": d_wide,
     }))
+}
+
+/// Bytes available to us on the data directory's filesystem (monerod's
+/// `get_free_space`: `boost::filesystem::space(data_dir).available`).
+fn free_space(dir: &std::path::Path) -> u64 {
+    rustix::fs::statvfs(dir).map_or(0, |s| s.f_bavail.saturating_mul(s.f_frsize))
 }
 
 /// Bytes of the files under `dir` (one level: RocksDB keeps its files flat).
