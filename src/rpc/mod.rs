@@ -15,6 +15,8 @@ pub mod auth;
 #[cfg(feature = "node")]
 pub mod bin;
 #[cfg(feature = "node")]
+mod block_json;
+#[cfg(feature = "node")]
 pub mod calls;
 #[cfg(feature = "node")]
 pub mod data;
@@ -28,6 +30,8 @@ pub mod mining;
 pub mod server;
 #[cfg(feature = "node")]
 pub mod tls;
+#[cfg(feature = "node")]
+pub mod txs;
 
 #[cfg(feature = "node")]
 pub use api::*;
