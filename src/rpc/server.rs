@@ -279,6 +279,11 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let authorization = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
@@ -287,13 +292,22 @@ async fn handle(
     if declared.is_some_and(|n| n > MAX_RPC_CONTENT_LENGTH_BYTES as u64) {
         return status_only(StatusCode::PAYLOAD_TOO_LARGE);
     }
+    let body = match Limited::new(req.into_body(), MAX_RPC_CONTENT_LENGTH_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return status_only(StatusCode::PAYLOAD_TOO_LARGE),
+    };
+    // The login is checked once the (bounded) body is read, as epee reads the whole
+    // request first: an unread body would make hyper close the connection, and the
+    // client's digest retry must come on the same connection (the nonce is per
+    // connection).
     if let Some(auth) = &server.auth {
-        let header = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
         let mut session = conn.session.borrow_mut();
-        if let Challenge::Unauthorized(stale) = auth.check(&mut session, method.as_str(), header) {
+        if let Challenge::Unauthorized(stale) =
+            auth.check(&mut session, method.as_str(), authorization.as_deref())
+        {
             let mut r = status_only(StatusCode::UNAUTHORIZED);
             for h in auth.challenges(&session, stale) {
                 if let Ok(v) = hyper::header::HeaderValue::from_str(&h) {
@@ -303,13 +317,6 @@ async fn handle(
             return r;
         }
     }
-    let body = match Limited::new(req.into_body(), MAX_RPC_CONTENT_LENGTH_BYTES)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return status_only(StatusCode::PAYLOAD_TOO_LARGE),
-    };
     let api = Arc::clone(&server.api);
     let started = Instant::now();
     let answer = glommio::executor()
