@@ -257,6 +257,30 @@ fn digest_login_and_autodetected_tls_serve_monero_wallet_rpc() {
     );
     assert!(many.starts_with("HTTP/1.1 431"), "{many}");
 
+    // Connection bounds: 25 from one loopback IP (monerod 0.18.2's private-IP figure),
+    // the 26th is closed at once; and a connection that sends nothing is closed after
+    // monerod's 10 s.
+    let held: Vec<TcpStream> = (0..25)
+        .map(|_| TcpStream::connect(("127.0.0.1", AUTODETECT.1)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = plain_exchange(AUTODETECT.1, &request("/get_height", "{}", None));
+    assert!(
+        refused.is_empty(),
+        "a 26th connection was served: {refused}"
+    );
+    let started = std::time::Instant::now();
+    let mut idle = held.into_iter().next().unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut sink = Vec::new();
+    let _ = idle.read_to_end(&mut sink);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(25),
+        "an idle new connection was closed after {waited:?}"
+    );
+
     // The right digest on a connection that got the challenge (the nonce is per
     // connection, as monerod's): over TLS on the same port.
     let mut roots = rustls::RootCertStore::empty();

@@ -22,6 +22,14 @@ pub const HTTP_MAX_HEADERS: usize = 100;
 /// is closed at once.
 pub const RPC_MAX_CONNECTIONS: usize = 100;
 
+/// Most RPC connections open at once from one public IP (monerod 0.18.2's
+/// `DEFAULT_RPC_MAX_CONNECTIONS_PER_PUBLIC_IP`; monerod also groups an IPv6 /64, xmrd
+/// counts addresses).
+pub const RPC_MAX_CONNECTIONS_PER_PUBLIC_IP: usize = 3;
+/// Most RPC connections open at once from one loopback or private IP (monerod 0.18.2's
+/// `DEFAULT_RPC_MAX_CONNECTIONS_PER_PRIVATE_IP`).
+pub const RPC_MAX_CONNECTIONS_PER_PRIVATE_IP: usize = 25;
+
 /// How long a new connection may take to send its first request (monerod's
 /// `NEW_CONNECTION_TIMEOUT_REMOTE`, 10 s; it allows loopback clients 2 minutes).
 pub const NEW_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);

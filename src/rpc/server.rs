@@ -39,8 +39,61 @@ pub struct RpcServer {
     pub auth: Option<Arc<DigestAuth>>,
     /// Open connections over all shards.
     pub open: Arc<AtomicUsize>,
+    /// Open connections per client IP (a map lookup under the lock, never held across
+    /// an await).
+    pub per_ip: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
     /// Where every shard listens.
     pub bind: SocketAddr,
+}
+
+/// Whether `ip` counts as private for the per-IP bound (loopback, RFC 1918, link-local,
+/// unique-local IPv6), as monerod's `is_local`/`is_loopback`.
+fn is_private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+impl RpcServer {
+    /// Takes a connection slot for `ip`, within the total and per-IP bounds.
+    fn admit(&self, ip: std::net::IpAddr) -> bool {
+        let cap = if is_private(ip) {
+            RPC_MAX_CONNECTIONS_PER_PRIVATE_IP
+        } else {
+            RPC_MAX_CONNECTIONS_PER_PUBLIC_IP
+        };
+        let Ok(mut per_ip) = self.per_ip.lock() else {
+            return false;
+        };
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n >= cap {
+            return false;
+        }
+        if self.open.fetch_add(1, Ordering::Relaxed) >= RPC_MAX_CONNECTIONS {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// Gives back the slot [`Self::admit`] took.
+    fn release(&self, ip: std::net::IpAddr) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut per_ip) = self.per_ip.lock() {
+            if let Some(n) = per_ip.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_ip.remove(&ip);
+                }
+            }
+        }
+    }
 }
 
 /// Builds the RPC server from the node's flags: TLS (a self-signed certificate is made
@@ -81,6 +134,7 @@ pub fn setup(shared: &Arc<Shared>) -> anyhow::Result<Option<Arc<RpcServer>>> {
         tls,
         auth,
         open,
+        per_ip: Default::default(),
         bind: cfg.bind,
     })))
 }
@@ -117,9 +171,8 @@ pub async fn accept_loop(server: Arc<RpcServer>, listener: TcpListener) {
         let Ok(peer) = stream.peer_addr() else {
             continue;
         };
-        if server.open.fetch_add(1, Ordering::Relaxed) >= RPC_MAX_CONNECTIONS {
-            server.open.fetch_sub(1, Ordering::Relaxed);
-            tracing::debug!(%peer, "rpc connection refused: {RPC_MAX_CONNECTIONS} open");
+        if !server.admit(peer.ip()) {
+            tracing::debug!(%peer, "rpc connection refused: too many open");
             continue;
         }
         let s = Arc::clone(&server);
@@ -127,7 +180,7 @@ pub async fn accept_loop(server: Arc<RpcServer>, listener: TcpListener) {
             if let Err(e) = connection(&s, stream, peer).await {
                 tracing::debug!(%peer, "rpc connection ended: {e}");
             }
-            s.open.fetch_sub(1, Ordering::Relaxed);
+            s.release(peer.ip());
         })
         .detach();
     }
