@@ -438,6 +438,27 @@ mod tests {
     }
 
     #[test]
+    fn rpc_flags_default_as_monerods() {
+        let a = Args::try_parse_from(argv(&["--regtest"])).unwrap();
+        let c = Config::from_args(&a);
+        // Regtest sets neither --testnet nor --stagenet, so monerod takes mainnet's port.
+        assert_eq!(c.rpc.bind, "127.0.0.1:18081".parse().unwrap());
+        assert_eq!(c.rpc.ssl, crate::rpc::tls::SslMode::Autodetect);
+        assert!(!c.rpc.restricted && c.rpc.login.is_none());
+        let port = |f: &[&str]| {
+            Config::from_args(&Args::try_parse_from(argv(f)).unwrap())
+                .rpc
+                .bind
+                .port()
+        };
+        assert_eq!(port(&["--testnet"]), 28081);
+        assert_eq!(port(&["--stagenet"]), 38081);
+        assert_eq!(port(&[]), 18081);
+        assert_eq!(port(&["--rpc-bind-port", "22449"]), 22449);
+        assert!(Args::try_parse_from(argv(&["--rpc-ssl-certificate", "c.pem"])).is_err());
+    }
+
+    #[test]
     fn config_file_keys_become_flags() {
         let flags = config_file_flags(
             "regtest = true\nhide_my_port = false\nout-peers = 3\nadd-peer = [\"127.0.0.1:1\", \"127.0.0.1:2\"]\n",
