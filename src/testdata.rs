@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod probe;
 pub mod realpeer;
 
 /// The shared data folder, if present.

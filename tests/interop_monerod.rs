@@ -112,8 +112,8 @@ impl Xmrd {
         let file = std::fs::File::create(&log).unwrap();
         let data = temp_dir(&format!("{tag}-data"));
         let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
-            .args(["--regtest", "--fixed-difficulty", "1"])
-            .args(["--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+            .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
+            .args(["--shards", "2"])
             .arg("--data-dir")
             .arg(&data)
             .args(["--log-level", "xmrd=debug,info"])

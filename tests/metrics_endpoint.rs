@@ -318,8 +318,8 @@ fn metrics_endpoint_is_scraped_and_sigusr1_writes_a_snapshot() {
     let data = work.join("xmrd");
     let log_path = work.join("xmrd.log");
     let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
-        .args(["--regtest", "--fixed-difficulty", "1"])
-        .args(["--p2p-bind-ip", "127.0.0.1", "--p2p-bind-port"])
+        .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
+        .args(["--p2p-bind-port"])
         .arg(P2P_PORT.to_string())
         .args(["--shards", "2", "--verify-threads", "1"])
         .args(["--metrics-bind", &format!("127.0.0.1:{METRICS_PORT}")])

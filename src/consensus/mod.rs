@@ -21,4 +21,4 @@ pub mod weight;
 pub use context::{BlockEffects, ChainContext, MemoryChain, OutputInfo, Overlay};
 pub use error::{BlockError, TxError};
 pub use hardfork::ConsensusNet;
-pub use verify::{verify_block, BlockChecks, ProofJobs};
+pub use verify::{ring_digest, verify_block, BlockChecks, ProofJobs, ProvenTxs};

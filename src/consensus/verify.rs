@@ -23,6 +23,60 @@ pub struct ProofJobs {
     pub range_and_balance: Vec<usize>,
 }
 
+impl ProofJobs {
+    /// Drops the proof jobs of the transactions whose proofs were already verified
+    /// against the very same rings: `proven` maps a transaction hash to the
+    /// [`ring_digest`] of the rings it was verified with (the pool's). The hash commits to
+    /// every signature and proof, the digest to every ring member's key and commitment, so
+    /// the result is the same as verifying again (monerod likewise skips the signatures of
+    /// transactions it takes from its pool, `m_tx_pool.take_tx`'s verified flag).
+    pub fn skip_proven(&mut self, txs: &[tx::PreparedTx], proven: &ProvenTxs) {
+        if proven.is_empty() {
+            return;
+        }
+        let skip: Vec<usize> = self
+            .range_and_balance
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let Some(p) = txs.get(i) else { return false };
+                let Some(digest) = proven.get(&p.hash) else {
+                    return false;
+                };
+                let rings: Vec<&[OutputInfo]> = self
+                    .clsag
+                    .iter()
+                    .filter(|(t, _, _)| *t == i)
+                    .map(|(_, _, r)| r.as_slice())
+                    .collect();
+                ring_digest(&rings) == *digest
+            })
+            .collect();
+        self.range_and_balance.retain(|i| !skip.contains(i));
+        self.clsag.retain(|(i, _, _)| !skip.contains(i));
+    }
+}
+
+/// Transactions whose proofs were verified, by hash, with the [`ring_digest`] of the rings
+/// they were verified against.
+pub type ProvenTxs = std::collections::HashMap<[u8; 32], [u8; 32]>;
+
+/// Keccak of the rings a transaction's signatures were checked against: per input, the
+/// ring size, then each member's key and commitment.
+pub fn ring_digest<R: AsRef<[OutputInfo]>>(rings: &[R]) -> [u8; 32] {
+    let mut data = Vec::with_capacity(8 + rings.len() * (8 + 16 * 64));
+    data.extend_from_slice(&(rings.len() as u64).to_le_bytes());
+    for r in rings {
+        let r = r.as_ref();
+        data.extend_from_slice(&(r.len() as u64).to_le_bytes());
+        for o in r {
+            data.extend_from_slice(&o.key);
+            data.extend_from_slice(&o.commitment);
+        }
+    }
+    monero_oxide::primitives::keccak256(&data)
+}
+
 /// Knobs of a verification run.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockChecks {

@@ -21,6 +21,11 @@ pub const DECODE_METRIC: &str = "xmrd_p2p_decode_seconds";
 /// Metric: one socket write through io_uring, from submission to completion.
 pub const IO_WRITE_METRIC: &str = "xmrd_io_uring_write_seconds";
 
+/// Metric: a new block's way through the node, from the socket read that completed it,
+/// by `stage`: `checked` (on the sync thread, once every check before relay passed) and
+/// `sent` (on each shard, once the relay to one peer is written to its socket).
+pub const RELAY_METRIC: &str = "xmrd_relay_block_seconds";
+
 /// File written into the data directory on SIGUSR1.
 pub const SNAPSHOT_FILE: &str = "latency-snapshot.json";
 
@@ -67,6 +72,12 @@ pub struct NodeSnapshot {
     pub peers: Vec<ShardPeers>,
     /// Verification-pool tasks queued and not started.
     pub verify_queued: u64,
+    /// Transactions in the transaction pool.
+    #[serde(default)]
+    pub txpool_txs: u64,
+    /// Their total weight.
+    #[serde(default)]
+    pub txpool_weight: u64,
     /// Bytes the chain store takes on disk.
     pub store_bytes: u64,
     /// Resident memory of the process.
@@ -164,6 +175,9 @@ fn help(metric: &str) -> &'static str {
         MESSAGE_METRIC => "Time a shard spent handling one received P2P message.",
         DECODE_METRIC => "Time a shard spent decoding one socket read into messages.",
         IO_WRITE_METRIC => "One socket write through io_uring, submission to completion.",
+        RELAY_METRIC => {
+            "A new block from the read that completed it to each relay stage (checked, sent)."
+        }
         crate::verify::QUEUE_WAIT_METRIC => "Time a verification task waited in the pool queue.",
         crate::verify::ITEM_METRIC => "Time one verification task ran.",
         xmrd_storage::COMMIT_BATCH_METRIC => "Time the committer took to write one batch.",
@@ -258,6 +272,18 @@ pub fn render_prometheus(s: &NodeSnapshot) -> String {
         "gauge",
         "Verification-pool tasks queued and not started.",
         &[(vec![], f(s.verify_queued))],
+    );
+    gauge(
+        "xmrd_txpool_transactions",
+        "gauge",
+        "Transactions in the transaction pool.",
+        &[(vec![], f(s.txpool_txs))],
+    );
+    gauge(
+        "xmrd_txpool_weight_bytes",
+        "gauge",
+        "Total weight of the pooled transactions.",
+        &[(vec![], f(s.txpool_weight))],
     );
     gauge(
         "xmrd_store_size_bytes",

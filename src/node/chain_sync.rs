@@ -3,8 +3,7 @@
 //! One `xmrd-sync` thread owns the [`Syncer`], the store's committer handle (the single
 //! committer is the store's own thread; this is its only client), the metadata window and
 //! the verification pool. Peer tasks on the shards send it [`SyncInput`]s over a crossbeam
-//! channel and receive [`PeerCmd`]s on their own outbox, which they drain every
-//! [`SYNC_POLL`]. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
+//! channel and receive [`PeerCmd`]s on their own [`Outbox`], which wakes them. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
 //! read side and never waits for this thread.
 
 #[path = "chain_sync_rpc.rs"]
@@ -31,8 +30,6 @@ use crate::wire::messages::{
     NewTransactions,
 };
 
-/// How often a syncing peer task drains its outbox (the longest a request waits to go out).
-pub const SYNC_POLL: Duration = Duration::from_millis(20);
 /// How many ids a chain entry we serve carries (`BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT`).
 pub const BLOCKS_IDS_SYNCHRONIZING_DEFAULT_COUNT: u64 = 10_000;
 /// Most blocks a peer may ask in one 2003 (`CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT`).
@@ -41,6 +38,26 @@ pub const CURRENCY_PROTOCOL_MAX_OBJECT_REQUEST_COUNT: usize = 500;
 pub const VERIFY_SPAN_BLOCKS: usize = 2 * MAX_BLOCKS_PER_REQUEST;
 /// How often progress is logged while behind.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What [`Driver::admit_txs`] made of a batch of transactions.
+#[derive(Debug, Default)]
+struct Admitted {
+    /// Newly pooled: id and blob.
+    pooled: Vec<([u8; 32], bytes::Bytes)>,
+    /// Already pooled before.
+    known: Vec<[u8; 32]>,
+    /// The rule a transaction broke (with `fail_fast`; nothing pooled then).
+    broken: Option<String>,
+}
+
+impl Admitted {
+    fn broken(why: String) -> Self {
+        Admitted {
+            broken: Some(why),
+            ..Admitted::default()
+        }
+    }
+}
 
 /// What a peer task tells the sync thread.
 #[derive(Debug)]
@@ -54,7 +71,7 @@ pub enum SyncInput {
         /// Its cumulative difficulty.
         cumulative_difficulty: u128,
         /// Its outbox.
-        outbox: Sender<PeerCmd>,
+        outbox: Outbox,
         /// Whether we dialled it (Dandelion++ stems are outbound peers).
         outbound: bool,
     },
@@ -92,11 +109,17 @@ pub enum SyncInput {
     Rpc(crate::rpc::calls::RpcCall),
 }
 
+/// A peer task's inbox from the sync thread. Sending wakes the task at once (glommio
+/// tasks take wakes from other threads), so a relay waits for no poll.
+pub type Outbox = futures_channel::mpsc::UnboundedSender<PeerCmd>;
+
 /// What the sync thread tells a peer task.
 #[derive(Debug)]
 pub enum PeerCmd {
     /// Send this message.
     Send(Message),
+    /// Relay this new block, which arrived at `since` (for the relay-latency histogram).
+    Relay(Message, Instant),
     /// Drop the connection for this fault.
     Drop(SyncFault),
 }
@@ -112,6 +135,26 @@ pub struct NodeChain {
     /// Blocks verified for relay, so that a 2009 for one is answered before it is
     /// committed.
     pub recent: Arc<RecentBlocks>,
+    /// The transaction pool's size, as the sync thread last published it.
+    pub pool_stats: Arc<PoolStats>,
+}
+
+/// The pool's size for readers outside the sync thread (metrics).
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Transactions pooled.
+    pub txs: std::sync::atomic::AtomicU64,
+    /// Their total weight.
+    pub weight: std::sync::atomic::AtomicU64,
+}
+
+impl PoolStats {
+    fn publish(&self, pool: &TxPool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.txs
+            .store(u64::try_from(pool.len()).unwrap_or(u64::MAX), Relaxed);
+        self.weight.store(pool.weight(), Relaxed);
+    }
 }
 
 /// Most recently verified new blocks kept for answering 2009 (monerod answers from its
@@ -198,7 +241,9 @@ pub fn start(
     let (tx, rx) = crossbeam_channel::unbounded();
     let r2 = reader.clone();
     let recent = Arc::new(RecentBlocks::default());
+    let pool_stats = Arc::new(PoolStats::default());
     let d = Driver {
+        pool_stats: Arc::clone(&pool_stats),
         reader: reader.clone(),
         committer,
         pool,
@@ -225,6 +270,7 @@ pub fn start(
         sync: tx,
         net,
         recent,
+        pool_stats,
     })
 }
 
@@ -266,6 +312,7 @@ struct Driver {
     dandelion: Dandelion,
     /// Peers we dialled, in connection order.
     outbound: Vec<PeerKey>,
+    pool_stats: Arc<PoolStats>,
 }
 
 /// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
@@ -285,8 +332,15 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         view.cumulative_difficulty,
         max_buffer_bytes,
     );
-    let mut outboxes: HashMap<PeerKey, Sender<PeerCmd>> = HashMap::new();
-    set_main_seed(&d.pool, &d.reader, view.block_count, view.block_count);
+    let mut outboxes: HashMap<PeerKey, Outbox> = HashMap::new();
+    // No peer has told us the network's height yet: count as a little behind, so that
+    // `auto` does not build a fast-mode dataset before it knows whether we are synced.
+    set_main_seed(
+        &d.pool,
+        &d.reader,
+        view.block_count,
+        view.block_count + crate::consensus::pow::AUTO_FAST_NEAR_TIP_BLOCKS + 1,
+    );
     loop {
         // Inputs: wait a little when idle.
         let first = rx.recv_timeout(Duration::from_millis(50));
@@ -337,7 +391,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                 SyncInput::PoolComplement(key, have) => {
                     if let Some(o) = outboxes.get(&key) {
                         if let Some(m) = d.pool_complement(&have) {
-                            let _ = o.send(PeerCmd::Send(m));
+                            let _ = o.unbounded_send(PeerCmd::Send(m));
                         }
                     }
                 }
@@ -373,19 +427,19 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         for (k, f) in drops {
             syncer.on_peer_gone(k);
             if let Some(o) = outboxes.remove(&k) {
-                let _ = o.send(PeerCmd::Drop(f));
+                let _ = o.unbounded_send(PeerCmd::Drop(f));
             }
         }
         for a in syncer.poll(Instant::now(), |h| d.hash_at(h)) {
             match a {
                 Action::Send(k, m) => {
                     if let Some(o) = outboxes.get(&k) {
-                        let _ = o.send(PeerCmd::Send(m));
+                        let _ = o.unbounded_send(PeerCmd::Send(m));
                     }
                 }
                 Action::Drop(k, f) => {
                     if let Some(o) = outboxes.remove(&k) {
-                        let _ = o.send(PeerCmd::Drop(f));
+                        let _ = o.unbounded_send(PeerCmd::Drop(f));
                     }
                 }
             }
@@ -396,7 +450,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
         if !d.asked_complement && !syncer.behind() {
             if let Some(o) = syncer.synced_peer().and_then(|k| outboxes.get(&k)) {
                 d.asked_complement = true;
-                let _ = o.send(PeerCmd::Send(Message::GetTxPoolComplement(
+                let _ = o.unbounded_send(PeerCmd::Send(Message::GetTxPoolComplement(
                     GetTxPoolComplement {
                         hashes: Hashes::from_items(d.txpool.hashes().iter()),
                         ..Default::default()
@@ -405,6 +459,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
             }
         }
         d.dandelion_tick(&outboxes);
+        d.pool_stats.publish(&d.txpool);
         if d.last_expiry.elapsed() > POOL_EXPIRY_INTERVAL {
             d.last_expiry = Instant::now();
             let n = d.txpool.expire(d.last_expiry);
@@ -424,7 +479,7 @@ impl Driver {
     fn on_new_block(
         &mut self,
         syncer: &mut Syncer,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         key: PeerKey,
         entry: BlockCompleteEntry,
         their_height: u64,
@@ -468,7 +523,11 @@ impl Driver {
         }
         let mut txs = Vec::with_capacity(block.transactions.len());
         let mut missing = Vec::new();
+        let mut proven = crate::consensus::ProvenTxs::new();
         for (i, id) in block.transactions.iter().enumerate() {
+            if let Some(t) = self.txpool.get(id) {
+                proven.insert(*id, t.ring_digest);
+            }
             match given
                 .remove(id)
                 .or_else(|| self.txpool.get(id).map(|t| t.blob.to_vec()))
@@ -486,7 +545,7 @@ impl Driver {
             }
             self.asked_missing.insert(hash);
             if let Some(o) = outboxes.get(&key) {
-                let _ = o.send(PeerCmd::Send(Message::FluffyMissingTxRequest(
+                let _ = o.unbounded_send(PeerCmd::Send(Message::FluffyMissingTxRequest(
                     FluffyMissingTxRequest {
                         block_hash: hash,
                         current_blockchain_height: view.block_count,
@@ -501,13 +560,14 @@ impl Driver {
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let tx_blobs: Vec<bytes::Bytes> =
             txs.iter().map(|t| bytes::Bytes::from(t.clone())).collect();
-        let verdict = self.pool.verify_span_blocking(
+        let verdict = self.pool.verify_span_proven(
             &base,
             vec![SpanBlock {
                 block: entry.block.to_vec(),
                 txs,
             }],
             BlockChecks::now(),
+            &proven,
         );
         let (writes, failed) = split_verdict(verdict, self.net);
         if let Some((_, e)) = failed {
@@ -528,9 +588,18 @@ impl Driver {
             current_blockchain_height: view.block_count + 1,
             ..Default::default()
         });
+        xmrd_shards::latency::record_labeled(
+            crate::metrics::RELAY_METRIC,
+            "stage",
+            "checked",
+            received.elapsed(),
+        );
         let mut relayed = 0;
         for (k, o) in outboxes {
-            if *k != key && o.send(PeerCmd::Send(relay.clone())).is_ok() {
+            if *k != key
+                && o.unbounded_send(PeerCmd::Relay(relay.clone(), received))
+                    .is_ok()
+            {
                 relayed += 1;
             }
         }
@@ -577,18 +646,42 @@ impl Driver {
         Ok(view)
     }
 
-    /// Transactions relayed by a peer (`handle_notify_new_transactions`): each is parsed,
-    /// checked against the chain's top and the pool, its proofs verified on the pool, and
-    /// those accepted are pooled and relayed (fluff) to every other peer. A transaction
-    /// that fails a rule drops its sender, as monerod does; one we already have, or whose
-    /// key image another pooled transaction spends, is skipped.
-    fn on_new_txs(
+    /// After a reorg, every pooled transaction and those of the popped blocks are checked
+    /// again against the new chain (monerod re-validates its pool on
+    /// `on_blockchain_dec`): a ring member may now be another output, a key image may be
+    /// spent, a transaction may be in the new branch. Those that pass are pooled again,
+    /// keeping their arrival time; the rest leave.
+    fn recheck_pool(&mut self, returned: Vec<bytes::Bytes>) {
+        let pooled = self.txpool.drain();
+        let before = pooled.len();
+        let mut added: HashMap<[u8; 32], Instant> =
+            pooled.iter().map(|(id, t)| (*id, t.added)).collect();
+        let blobs: Vec<bytes::Bytes> = pooled
+            .into_iter()
+            .map(|(_, t)| t.blob)
+            .chain(returned)
+            .collect();
+        let candidates = blobs.len();
+        let kept = self.admit_txs(blobs, false, &mut added).pooled;
+        tracing::info!(
+            pooled_before = before,
+            candidates,
+            pooled = kept.len(),
+            "transaction pool re-checked after the reorg"
+        );
+    }
+
+    /// Checks `blobs` against the chain's top and the pool, verifies their proofs on the
+    /// pool and pools those that pass. With `fail_fast` the first broken rule stops it and
+    /// nothing is pooled; without, a failing transaction is skipped. Conflicting ones are
+    /// skipped either way. `arrived` gives the arrival time of re-checked ones.
+    fn admit_txs(
         &mut self,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
-        key: PeerKey,
         blobs: Vec<bytes::Bytes>,
-        stem: bool,
-    ) -> Option<(PeerKey, SyncFault)> {
+        fail_fast: bool,
+        arrived: &mut HashMap<[u8; 32], Instant>,
+    ) -> Admitted {
+        let mut out = Admitted::default();
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -599,16 +692,14 @@ impl Driver {
         for blob in blobs {
             let p = match crate::consensus::tx::prepare_tx(&blob) {
                 Ok(p) => p,
-                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+                Err(e) if fail_fast => return Admitted::broken(e.to_string()),
+                Err(_) => continue,
             };
             if !seen.insert(p.hash) {
                 continue;
             }
             if self.txpool.contains(&p.hash) {
-                // Seen fluffed: an embargoed stem transaction needs us no more.
-                if !stem {
-                    self.dandelion.release(&p.hash);
-                }
+                out.known.push(p.hash);
                 continue;
             }
             if self.txpool.conflicts(&p.key_images) {
@@ -617,22 +708,27 @@ impl Driver {
             match crate::consensus::verify::check_pool_tx(&base, &p, now) {
                 Ok(rings) => {
                     let p = Arc::new(p);
+                    let digest = crate::consensus::ring_digest(&rings);
                     jobs.push((Arc::clone(&p), rings));
-                    kept.push((p, blob));
+                    kept.push((p, blob, digest));
                 }
                 Err(crate::consensus::TxError::AlreadyInChain) => {}
-                Err(e) => return Some((key, SyncFault::InvalidTx(e.to_string()))),
+                Err(e) if fail_fast => return Admitted::broken(e.to_string()),
+                Err(_) => {}
             }
         }
         if jobs.is_empty() {
-            return None;
+            return out;
         }
         let verdicts = self.pool.verify_txs(jobs);
-        let mut relay = Vec::new();
-        let mut relayed_ids = Vec::new();
-        for ((p, blob), v) in kept.into_iter().zip(verdicts) {
-            if let Err(e) = v {
-                return Some((key, SyncFault::InvalidTx(e.to_string())));
+        if fail_fast {
+            if let Some(Err(e)) = verdicts.iter().find(|v| v.is_err()) {
+                return Admitted::broken(e.to_string());
+            }
+        }
+        for ((p, blob, ring_digest), v) in kept.into_iter().zip(verdicts) {
+            if v.is_err() {
+                continue;
             }
             let added = self.txpool.add(
                 p.hash,
@@ -641,17 +737,42 @@ impl Driver {
                     weight: p.weight,
                     fee: p.fee,
                     key_images: p.key_images.clone(),
-                    added: Instant::now(),
+                    ring_digest,
+                    added: arrived.remove(&p.hash).unwrap_or_else(Instant::now),
                 },
             );
             match added {
-                Ok(()) => {
-                    relay.push(blob);
-                    relayed_ids.push(p.hash);
-                }
+                Ok(()) => out.pooled.push((p.hash, blob)),
                 Err(e) => tracing::debug!(id = %hex::encode(p.hash), "not pooled: {e}"),
             }
         }
+        out
+    }
+
+    /// Transactions relayed by a peer (`handle_notify_new_transactions`): each is parsed,
+    /// checked against the chain's top and the pool, its proofs verified on the pool, and
+    /// those accepted are pooled and relayed (fluff) to every other peer. A transaction
+    /// that fails a rule drops its sender, as monerod does; one we already have, or whose
+    /// key image another pooled transaction spends, is skipped.
+    fn on_new_txs(
+        &mut self,
+        outboxes: &HashMap<PeerKey, Outbox>,
+        key: PeerKey,
+        blobs: Vec<bytes::Bytes>,
+        stem: bool,
+    ) -> Option<(PeerKey, SyncFault)> {
+        let admitted = self.admit_txs(blobs, true, &mut HashMap::new());
+        if let Some(e) = admitted.broken {
+            return Some((key, SyncFault::InvalidTx(e)));
+        }
+        if !stem {
+            // Seen fluffed: an embargoed stem transaction needs us no more.
+            for id in &admitted.known {
+                self.dandelion.release(id);
+            }
+        }
+        let (relayed_ids, relay): (Vec<[u8; 32]>, Vec<bytes::Bytes>) =
+            admitted.pooled.into_iter().unzip();
         if relay.is_empty() {
             return None;
         }
@@ -663,11 +784,13 @@ impl Driver {
                     self.dandelion.embargo(id, Instant::now(), &mut rng);
                 }
                 if let Some(o) = outboxes.get(&to) {
-                    let _ = o.send(PeerCmd::Send(Message::NewTransactions(NewTransactions {
-                        txs: relay,
-                        dandelionpp_fluff: Some(false),
-                        ..Default::default()
-                    })));
+                    let _ = o.unbounded_send(PeerCmd::Send(Message::NewTransactions(
+                        NewTransactions {
+                            txs: relay,
+                            dandelionpp_fluff: Some(false),
+                            ..Default::default()
+                        },
+                    )));
                 }
                 tracing::info!(
                     txs = n,
@@ -689,7 +812,7 @@ impl Driver {
     }
 
     /// Dandelion++ epochs, and fluffing the stem transactions whose embargo ran out.
-    fn dandelion_tick(&mut self, outboxes: &HashMap<PeerKey, Sender<PeerCmd>>) {
+    fn dandelion_tick(&mut self, outboxes: &HashMap<PeerKey, Outbox>) {
         let now = Instant::now();
         self.dandelion
             .tick(now, &self.outbound, &mut rand::thread_rng());
@@ -854,6 +977,15 @@ impl Driver {
     fn switch(&mut self, syncer: &mut Syncer, fork: Fork, our_count: u64) {
         let Some(alt) = self.alt.take() else { return };
         let depth = our_count - fork.height;
+        // The transactions of the blocks about to be popped go back to the pool (monerod's
+        // `return_tx_to_pool`) unless the new branch took them.
+        let returned: Vec<bytes::Bytes> = (fork.height..our_count)
+            .filter_map(|h| {
+                let b = self.reader.blocks(&[h]).ok()?.pop().flatten()?;
+                stored_txs(&self.reader, h, b.tx_count)
+            })
+            .flatten()
+            .collect();
         let metas: Vec<_> = alt.writes.iter().map(|w| w.meta).collect();
         let mut window = (**alt.chain.base().window()).clone();
         let result = self
@@ -875,6 +1007,7 @@ impl Driver {
                 );
                 syncer.on_switched(view.block_count, view.cumulative_difficulty);
                 set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
+                self.recheck_pool(returned);
             }
             Err(e) => {
                 tracing::error!(fork = fork.height, "reorg failed: {e}");
@@ -891,18 +1024,14 @@ impl Driver {
 }
 
 /// Sends transactions (fluff) to every peer but `except`; returns to how many.
-fn fluff(
-    outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
-    except: PeerKey,
-    txs: Vec<bytes::Bytes>,
-) -> usize {
+fn fluff(outboxes: &HashMap<PeerKey, Outbox>, except: PeerKey, txs: Vec<bytes::Bytes>) -> usize {
     let m = Message::NewTransactions(NewTransactions {
         txs,
         ..Default::default()
     });
     outboxes
         .iter()
-        .filter(|(k, o)| **k != except && o.send(PeerCmd::Send(m.clone())).is_ok())
+        .filter(|(k, o)| **k != except && o.unbounded_send(PeerCmd::Send(m.clone())).is_ok())
         .count()
 }
 

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::Sender;
-
-use super::{Driver, PeerCmd};
+use super::{Driver, Outbox, PeerCmd};
 use crate::chain::StoreChain;
 use crate::rpc::calls::{PooledTx, RpcCall, SubmitError};
 use crate::sync::{PeerKey, Syncer};
@@ -26,7 +24,7 @@ impl Driver {
     pub(super) fn on_rpc_call(
         &mut self,
         syncer: &mut Syncer,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         call: RpcCall,
     ) {
         let behind = syncer.behind();
@@ -76,7 +74,7 @@ impl Driver {
     fn submit_block(
         &mut self,
         syncer: &mut Syncer,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         blob: bytes::Bytes,
     ) -> Result<[u8; 32], String> {
         let block = monero_oxide::block::Block::read(&mut blob.as_ref())
@@ -103,7 +101,7 @@ impl Driver {
     /// Dandelion++ stem (or fluffed when no stem peer is left).
     fn submit_tx(
         &mut self,
-        outboxes: &HashMap<PeerKey, Sender<PeerCmd>>,
+        outboxes: &HashMap<PeerKey, Outbox>,
         blob: bytes::Bytes,
         relay: bool,
     ) -> Result<[u8; 32], SubmitError> {
@@ -121,6 +119,7 @@ impl Driver {
             .map_or(0, |d| d.as_secs());
         let rings =
             crate::consensus::verify::check_pool_tx(&base, &p, now).map_err(SubmitError::Rule)?;
+        let ring_digest = crate::consensus::ring_digest(&rings);
         let p = Arc::new(p);
         let verdict = self
             .pool
@@ -137,6 +136,7 @@ impl Driver {
                 weight: p.weight,
                 fee: p.fee,
                 key_images: p.key_images.clone(),
+                ring_digest,
                 added: Instant::now(),
             },
         );
@@ -155,11 +155,13 @@ impl Driver {
                 self.dandelion
                     .embargo(id, Instant::now(), &mut rand::thread_rng());
                 if let Some(o) = outboxes.get(&to) {
-                    let _ = o.send(PeerCmd::Send(Message::NewTransactions(NewTransactions {
-                        txs: vec![blob],
-                        dandelionpp_fluff: Some(false),
-                        ..Default::default()
-                    })));
+                    let _ = o.unbounded_send(PeerCmd::Send(Message::NewTransactions(
+                        NewTransactions {
+                            txs: vec![blob],
+                            dandelionpp_fluff: Some(false),
+                            ..Default::default()
+                        },
+                    )));
                 }
                 tracing::info!(id = %hex::encode(id), "transaction from RPC pooled and sent along the Dandelion++ stem");
             }

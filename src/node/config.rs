@@ -95,8 +95,10 @@ pub struct Args {
     pub metrics_bind: Option<SocketAddr>,
     /// RandomX proof-of-work mode: light (256 MiB cache per seed, 30-40 ms per hash, as
     /// monerod by default), fast (2 GiB dataset, ~5 ms per hash, as monerod with
-    /// MONERO_RANDOMX_FULL_MEM) or auto (fast while far behind and memory allows).
-    #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Light)]
+    /// MONERO_RANDOMX_FULL_MEM) or auto (the default: fast when synced, so that a new
+    /// block is checked in one fast hash before relay, or when an epoch or more behind,
+    /// if ~2.8 GiB of memory is available; light otherwise).
+    #[arg(long, value_enum, default_value_t = crate::consensus::pow::RandomXMode::Auto)]
     pub randomx_mode: crate::consensus::pow::RandomXMode,
     /// Threads of the block/transaction verification pool (0: one per core). monerod's
     /// nearest knob is `--max-concurrency`.
@@ -135,6 +137,14 @@ pub struct Args {
     /// PEM private key for `--rpc-ssl-certificate`.
     #[arg(long, requires = "rpc_ssl_certificate")]
     pub rpc_ssl_private_key: Option<PathBuf>,
+    /// Upload budget for serving the chain to syncing peers, in kB/s, node-wide
+    /// (monerod's flag and default; monerod limits all its upload by it, xmrd only served
+    /// history: relays are never held back). 0: no limit.
+    #[arg(long, default_value_t = super::serve::DEFAULT_LIMIT_RATE_UP_KBPS)]
+    pub limit_rate_up: u64,
+    /// The same budget per peer, in kB/s (0: no per-peer limit).
+    #[arg(long, default_value_t = super::serve::DEFAULT_LIMIT_RATE_UP_PER_PEER_KBPS)]
+    pub limit_rate_up_per_peer: u64,
 }
 
 /// How log lines are written.
@@ -295,6 +305,10 @@ pub struct Config {
     pub block_download_max_size: usize,
     /// `--max-txpool-weight`.
     pub max_txpool_weight: u64,
+    /// `--limit-rate-up` in bytes per second (0: none).
+    pub serve_rate: u64,
+    /// `--limit-rate-up-per-peer` in bytes per second (0: none).
+    pub serve_rate_per_peer: u64,
     /// `--metrics-bind`.
     pub metrics_bind: Option<SocketAddr>,
     /// The daemon RPC's flags.
@@ -410,6 +424,8 @@ impl Config {
                 a.block_download_max_size
             },
             max_txpool_weight: a.max_txpool_weight,
+            serve_rate: a.limit_rate_up.saturating_mul(super::serve::KB),
+            serve_rate_per_peer: a.limit_rate_up_per_peer.saturating_mul(super::serve::KB),
             metrics_bind: a.metrics_bind,
             rpc: RpcConfig {
                 bind: SocketAddr::new(

@@ -13,6 +13,7 @@ mod config;
 pub mod metrics_http;
 mod peer_task;
 pub mod progress;
+pub mod serve;
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -109,6 +110,8 @@ pub struct Shared {
     pub next_peer_key: std::sync::atomic::AtomicU64,
     /// Target height and the sync-rate history (the histograms are per thread).
     pub metrics: metrics_http::NodeMetrics,
+    /// The node-wide budget for serving history (`--limit-rate-up`).
+    pub serve_budget: serve::Shaper,
 }
 
 impl Shared {
@@ -194,6 +197,7 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         top = %hex::encode(view.top_hash),
         "chain store open"
     );
+    let config_serve_rate = config.serve_rate;
     let shared = Arc::new(Shared {
         bans: Mutex::new(bans),
         config,
@@ -204,6 +208,7 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         chain,
         next_peer_key: std::sync::atomic::AtomicU64::new(1),
         metrics: metrics_http::NodeMetrics::default(),
+        serve_budget: serve::Shaper::new(config_serve_rate),
     });
     metrics_http::spawn_sampler(&shared)?;
     if let Some(bind) = shared.config.metrics_bind {

@@ -8,14 +8,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use xmrd_shards::glommio;
 use xmrd_shards::glommio::net::{TcpListener, TcpStream};
 use xmrd_shards::latency;
 
 use super::chain_sync::{
-    serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput, SYNC_POLL,
+    serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput,
 };
+use super::serve::{ServeQueue, MAX_QUEUED_SERVE_REQUESTS};
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::metrics;
 use crate::p2p::address_book::KnownPeer;
@@ -230,7 +231,11 @@ async fn drive(
         opened: Some(Instant::now()),
         ..SyncLink::default()
     };
-    let end = drive_loop(ctx, stream, peer, conn, handshaked, &mut buf, &mut sync).await;
+    let mut serve = ServeQueue::new(ctx.shared.config.serve_rate_per_peer);
+    let end = drive_loop(
+        ctx, stream, peer, conn, handshaked, &mut buf, &mut sync, &mut serve,
+    )
+    .await;
     if let Some(key) = sync.key {
         let _ = ctx.shared.chain.sync.send(SyncInput::Gone(key));
     }
@@ -241,7 +246,7 @@ async fn drive(
 #[derive(Default)]
 pub(crate) struct SyncLink {
     key: Option<PeerKey>,
-    outbox: Option<crossbeam_channel::Receiver<PeerCmd>>,
+    outbox: Option<futures_channel::mpsc::UnboundedReceiver<PeerCmd>>,
     /// When the connection task started (for the handshake duration).
     opened: Option<Instant>,
 }
@@ -260,6 +265,7 @@ fn event_command(ev: &Event) -> &'static str {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the connection task's state, split for borrows
 async fn drive_loop(
     ctx: &Rc<ShardCtx>,
     stream: &mut TcpStream,
@@ -268,23 +274,60 @@ async fn drive_loop(
     handshaked: &mut bool,
     buf: &mut Vec<u8>,
     sync: &mut SyncLink,
+    serve: &mut ServeQueue,
 ) -> End {
+    let mut woken: Option<PeerCmd> = None;
+    // Relays queued in this round, by arrival time of the block: recorded once written.
+    let mut relays: Vec<Instant> = Vec::new();
     loop {
-        if let Some(outbox) = &sync.outbox {
-            while let Ok(cmd) = outbox.try_recv() {
-                match cmd {
-                    PeerCmd::Send(m) => {
-                        conn.send_notification(&m);
+        // What the last read brought first, so that its answers go out in this round.
+        while let Some(ev) = conn.poll_event() {
+            let started = Instant::now();
+            let command = event_command(&ev);
+            let fault = on_event(ctx, peer, conn, ev, handshaked, sync, serve);
+            latency::record_labeled(
+                metrics::MESSAGE_METRIC,
+                "command",
+                command,
+                started.elapsed(),
+            );
+            if let Some(f) = fault {
+                return End::Fault(f);
+            }
+        }
+        let mut cmds: Vec<PeerCmd> = woken.take().into_iter().collect();
+        if let Some(outbox) = &mut sync.outbox {
+            loop {
+                match outbox.try_recv() {
+                    Ok(cmd) => cmds.push(cmd),
+                    // The sync thread is gone (shutdown): nothing more will come.
+                    Err(futures_channel::mpsc::TryRecvError::Closed) => {
+                        sync.outbox = None;
+                        break;
                     }
-                    PeerCmd::Drop(f) => {
-                        return End::Fault(PeerFault::Protocol {
-                            reason: f.to_string(),
-                            score: f.score(),
-                        })
-                    }
+                    Err(futures_channel::mpsc::TryRecvError::Empty) => break,
                 }
             }
         }
+        for cmd in cmds {
+            match cmd {
+                PeerCmd::Send(m) => {
+                    conn.send_notification(&m);
+                }
+                PeerCmd::Relay(m, since) => {
+                    conn.send_notification(&m);
+                    relays.push(since);
+                }
+                PeerCmd::Drop(f) => {
+                    return End::Fault(PeerFault::Protocol {
+                        reason: f.to_string(),
+                        score: f.score(),
+                    })
+                }
+            }
+        }
+        // History answers after the relays, each when its budget allows.
+        serve_history(ctx, peer, conn, serve);
         conn.set_local_sync(ctx.shared.core_sync());
         while let Some(out) = conn.poll_transmit() {
             let submitted = Instant::now();
@@ -293,34 +336,47 @@ async fn drive_loop(
             }
             latency::record(metrics::IO_WRITE_METRIC, submitted.elapsed());
         }
-        while let Some(ev) = conn.poll_event() {
-            let started = Instant::now();
-            let command = event_command(&ev);
-            on_event(ctx, peer, conn, ev, handshaked, sync);
-            latency::record_labeled(
-                metrics::MESSAGE_METRIC,
-                "command",
-                command,
-                started.elapsed(),
-            );
+        for since in relays.drain(..) {
+            latency::record_labeled(metrics::RELAY_METRIC, "stage", "sent", since.elapsed());
         }
         if conn.is_closed() {
             return conn.fault().cloned().map_or(End::Closed, End::Fault);
         }
         let now = Instant::now();
-        let mut wait = conn
+        let wait = conn
             .poll_timeout()
+            .into_iter()
+            .chain(serve.due())
+            .min()
             .map_or(Duration::from_secs(60), |d| {
                 d.saturating_duration_since(now)
             })
             .max(Duration::from_millis(1));
-        if sync.outbox.is_some() {
-            wait = wait.min(SYNC_POLL);
-        }
         if let Err(e) = stream.set_read_timeout(Some(wait)) {
             return End::Io(std::io::Error::other(e.to_string()));
         }
-        match stream.read(buf).await {
+        // Wait for bytes, or for a command from the sync thread (a relay goes out the
+        // moment it is queued). glommio's read only polls readiness and then receives
+        // synchronously, so dropping it for a command loses no bytes.
+        let read = match &mut sync.outbox {
+            Some(outbox) => {
+                let cmd = async { Err(outbox.next().await) };
+                let read = async { Ok(stream.read(buf).await) };
+                match future::or(cmd, read).await {
+                    Ok(r) => r,
+                    Err(Some(cmd)) => {
+                        woken = Some(cmd);
+                        continue;
+                    }
+                    Err(None) => {
+                        sync.outbox = None;
+                        continue;
+                    }
+                }
+            }
+            None => stream.read(buf).await,
+        };
+        match read {
             Ok(0) => return End::Closed,
             Ok(n) => {
                 let data = buf.get(..n).unwrap_or_default();
@@ -355,6 +411,47 @@ async fn drive_loop(
     }
 }
 
+/// Answers the connection's history requests (2006, 2003) from the store, one at a time,
+/// each sent when both the node's and the peer's serving budgets allow (see
+/// [`super::serve`]).
+fn serve_history(ctx: &ShardCtx, peer: SocketAddr, conn: &mut Connection, serve: &mut ServeQueue) {
+    let now = Instant::now();
+    if let Some(p) = serve.take_due(now) {
+        conn.send_encoded_notification(p);
+    }
+    let reader = &ctx.shared.chain.reader;
+    while let Some(req) = serve.next_request() {
+        let answer = match req {
+            Message::ChainRequest(r) => {
+                let a = serve_chain_request(reader, &r).map(Message::ChainResponse);
+                if a.is_none() {
+                    tracing::info!(%peer, "chain request with no block of ours: closing");
+                }
+                a
+            }
+            Message::GetObjectsRequest(r) => {
+                let a = serve_objects(reader, &r).map(Message::GetObjectsResponse);
+                if a.is_none() {
+                    tracing::info!(%peer, "objects request over the limit: closing");
+                }
+                a
+            }
+            _ => None,
+        };
+        let Some(answer) = answer else {
+            conn.close();
+            return;
+        };
+        serve.hold(answer.to_packet(0), &ctx.shared.serve_budget, now);
+        match serve.take_due(now) {
+            Some(p) => {
+                conn.send_encoded_notification(p);
+            }
+            None => break,
+        }
+    }
+}
+
 fn on_event(
     ctx: &Rc<ShardCtx>,
     peer: SocketAddr,
@@ -362,7 +459,8 @@ fn on_event(
     ev: Event,
     handshaked: &mut bool,
     link: &mut SyncLink,
-) {
+    serve: &mut ServeQueue,
+) -> Option<PeerFault> {
     match ev {
         Event::Handshaked { node, sync } => {
             *handshaked = true;
@@ -377,7 +475,7 @@ fn on_event(
             };
             c.fetch_add(1, Ordering::Relaxed);
             let key = ctx.shared.next_peer_key.fetch_add(1, Ordering::Relaxed);
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = futures_channel::mpsc::unbounded();
             if ctx
                 .shared
                 .chain
@@ -442,9 +540,10 @@ fn on_event(
             ctx.to_book(ShardMsg::Learned(p));
         }
         Event::SupportFlags(f) => tracing::debug!(%peer, flags = f, "support flags"),
-        Event::Protocol(m) => on_protocol(ctx, peer, conn, m, link),
+        Event::Protocol(m) => return on_protocol(ctx, peer, conn, m, link, serve),
         Event::Pong { peer_id, ok } => tracing::debug!(%peer, peer_id, ok, "pong"),
     }
+    None
 }
 
 /// A cryptonote-protocol message: sync answers go to the sync thread, requests for our
@@ -455,7 +554,8 @@ fn on_protocol(
     conn: &mut Connection,
     m: Message,
     link: &SyncLink,
-) {
+    serve: &mut ServeQueue,
+) -> Option<PeerFault> {
     let reader = &ctx.shared.chain.reader;
     match m {
         Message::ChainResponse(r) => {
@@ -468,24 +568,17 @@ fn on_protocol(
                 let _ = ctx.shared.chain.sync.send(SyncInput::Objects(key, r));
             }
         }
-        Message::ChainRequest(r) => match serve_chain_request(reader, &r) {
-            Some(resp) => {
-                conn.send_notification(&Message::ChainResponse(resp));
+        m @ (Message::ChainRequest(_) | Message::GetObjectsRequest(_)) => {
+            if serve.push(m).is_err() {
+                return Some(PeerFault::Protocol {
+                    reason: format!(
+                        "more than {} history requests waiting for their budget",
+                        MAX_QUEUED_SERVE_REQUESTS + 1
+                    ),
+                    score: 0,
+                });
             }
-            None => {
-                tracing::info!(%peer, "chain request with no block of ours: closing");
-                conn.close();
-            }
-        },
-        Message::GetObjectsRequest(r) => match serve_objects(reader, &r) {
-            Some(resp) => {
-                conn.send_notification(&Message::GetObjectsResponse(resp));
-            }
-            None => {
-                tracing::info!(%peer, "objects request over the limit: closing");
-                conn.close();
-            }
-        },
+        }
         Message::NewTransactions(m) => {
             if let Some(key) = link.key {
                 let stem = !m.is_fluff();
@@ -523,6 +616,7 @@ fn on_protocol(
             tracing::debug!(%peer, command = ?other.command(), "protocol message (not handled yet)")
         }
     }
+    None
 }
 
 /// Hands a new block to the sync thread.

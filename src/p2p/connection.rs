@@ -258,6 +258,16 @@ impl Connection {
         true
     }
 
+    /// Queues a notification already encoded with [`Message::to_packet`] (the owner
+    /// encoded it to learn its size, e.g. to budget it). Returns whether it was queued.
+    pub fn send_encoded_notification(&mut self, packet: Vec<u8>) -> bool {
+        if self.state != State::Established {
+            return false;
+        }
+        self.transmit.push_back(packet);
+        true
+    }
+
     /// Closes the connection without blaming the peer (shutdown, node policy).
     pub fn close(&mut self) {
         self.state = State::Closed;

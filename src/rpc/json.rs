@@ -612,10 +612,11 @@ fn get_height(api: &Api, _: &Value) -> Value {
     })
 }
 
-fn get_limit(_: &Api, _: &Value) -> Value {
-    // monerod's defaults (`--limit-rate-down` 8192 kB/s, `--limit-rate-up` 2048 kB/s);
-    // xmrd does not throttle.
-    json!({"limit_down": 8192, "limit_up": 2048, "status": STATUS_OK, "untrusted": false})
+fn get_limit(api: &Api, _: &Value) -> Value {
+    // monerod's `--limit-rate-down` default (8192 kB/s; xmrd does not throttle
+    // downloads) and xmrd's `--limit-rate-up` (monerod's flag and default, 2048 kB/s).
+    let up = api.shared.config.serve_rate / crate::node::serve::KB;
+    json!({"limit_down": 8192, "limit_up": up, "status": STATUS_OK, "untrusted": false})
 }
 
 fn get_peer_list(_: &Api, _: &Value) -> Value {

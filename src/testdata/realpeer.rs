@@ -122,6 +122,19 @@ impl ServedMonerod {
         (p2p, rpc, dead): (u16, u16, u16),
         dial: Option<u16>,
     ) -> Result<Self, String> {
+        Self::start_with_flags(rp, chain, work, (p2p, rpc, dead), dial, "")
+    }
+
+    /// [`ServedMonerod::start`] with extra monerod flags (`A_FLAGS` of the script, e.g.
+    /// `--limit-rate-up 1000000`).
+    pub fn start_with_flags(
+        rp: &Path,
+        chain: &Path,
+        work: &Path,
+        (p2p, rpc, dead): (u16, u16, u16),
+        dial: Option<u16>,
+        flags: &str,
+    ) -> Result<Self, String> {
         std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
         let imported = work.join("chain");
         let ok = Command::new(rp.join("import-chain.sh"))
@@ -138,6 +151,7 @@ impl ServedMonerod {
             ("A_P2P".to_string(), p2p.to_string()),
             ("A_RPC".to_string(), rpc.to_string()),
             ("DEAD_PORT".to_string(), dead.to_string()),
+            ("A_FLAGS".to_string(), flags.to_string()),
         ];
         let mut cmd = Command::new(rp.join("serve-monerod.sh"));
         cmd.arg("start").arg(&imported).arg(work.join("serve"));
@@ -181,6 +195,19 @@ impl Drop for ServedMonerod {
         let _ = std::fs::remove_dir_all(&self.work);
     }
 }
+
+/// The flags every test and benchmark xmrd runs with: regtest at difficulty 1, loopback
+/// only, and RandomX in light mode as monerod's, so that no run builds the 2 GiB dataset
+/// that the default `auto` builds once synced (benchmarks that want it say so).
+pub const XMRD_REGTEST_FLAGS: &[&str] = &[
+    "--regtest",
+    "--fixed-difficulty",
+    "1",
+    "--p2p-bind-ip",
+    "127.0.0.1",
+    "--randomx-mode",
+    "light",
+];
 
 /// The flags every test monerod runs with (`RP_SAFE_FLAGS` of `realpeer/common.sh`):
 /// regtest at difficulty 1, loopback only, no DNS, UPnP, update checks or ZMQ.
@@ -247,9 +274,22 @@ pub fn spawn_xmrd(
     dial: &[u16],
     log: &Path,
 ) -> std::io::Result<KillOnDrop> {
+    spawn_xmrd_with(bin, data, p2p, dial, log, &[])
+}
+
+/// [`spawn_xmrd`] with extra flags.
+pub fn spawn_xmrd_with(
+    bin: &Path,
+    data: &Path,
+    p2p: u16,
+    dial: &[u16],
+    log: &Path,
+    extra: &[&str],
+) -> std::io::Result<KillOnDrop> {
     let mut cmd = Command::new(bin);
-    cmd.args(["--regtest", "--fixed-difficulty", "1"])
-        .args(["--p2p-bind-ip", "127.0.0.1", "--shards", "2"])
+    cmd.args(extra);
+    cmd.args(XMRD_REGTEST_FLAGS)
+        .args(["--shards", "2"])
         .args(["--p2p-bind-port", &p2p.to_string()]);
     for d in dial {
         cmd.args(["--add-exclusive-node", &format!("127.0.0.1:{d}")]);

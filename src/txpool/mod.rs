@@ -27,6 +27,10 @@ pub struct PoolTx {
     pub fee: u64,
     /// The key images it spends.
     pub key_images: Vec<[u8; 32]>,
+    /// Digest of the rings its proofs were verified against
+    /// (`consensus::ring_digest`): a block that includes it skips those proofs while the
+    /// rings are unchanged.
+    pub ring_digest: [u8; 32],
     /// When it arrived.
     pub added: Instant,
 }
@@ -191,6 +195,13 @@ impl TxPool {
         old.len()
     }
 
+    /// Empties the pool, handing back every transaction (to re-check them after a reorg).
+    pub fn drain(&mut self) -> Vec<([u8; 32], PoolTx)> {
+        self.spenders.clear();
+        self.weight = 0;
+        self.txs.drain().collect()
+    }
+
     /// The ids held.
     pub fn hashes(&self) -> Vec<[u8; 32]> {
         self.txs.keys().copied().collect()
@@ -207,6 +218,7 @@ mod tests {
             weight,
             fee,
             key_images: kis.iter().map(|k| [*k; 32]).collect(),
+            ring_digest: [0; 32],
             added: Instant::now(),
         }
     }

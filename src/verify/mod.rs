@@ -22,7 +22,7 @@ use crate::consensus::block::{prepare_block, PreparedBlock};
 use crate::consensus::context::{BlockEffects, ChainContext, Overlay};
 use crate::consensus::pow::{seed_height, RandomXHasher};
 pub use crate::consensus::verify::BlockChecks;
-use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs};
+use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs, ProvenTxs};
 use crate::consensus::{constants::hf, tx, BlockError, TxError};
 
 type Task = Box<dyn FnOnce() + Send>;
@@ -196,6 +196,20 @@ impl VerifyPool {
         span: Vec<SpanBlock>,
         checks: BlockChecks,
     ) -> SpanVerdict {
+        self.verify_span_proven(ctx, span, checks, &ProvenTxs::new())
+    }
+
+    /// [`verify_span_blocking`](Self::verify_span_blocking), skipping the proofs of the
+    /// transactions in `proven` whose rings are unchanged (see
+    /// [`ProofJobs::skip_proven`]): a new block made of pooled transactions then costs
+    /// its proof of work and the contextual checks only.
+    pub fn verify_span_proven<C: ChainContext>(
+        &self,
+        ctx: &C,
+        span: Vec<SpanBlock>,
+        checks: BlockChecks,
+        proven: &ProvenTxs,
+    ) -> SpanVerdict {
         let base = ctx.height();
         let n = span.len();
         // Stage 1: parse, in parallel.
@@ -264,7 +278,8 @@ impl VerifyPool {
                     return Ok((b, [0; 32], effects, ProofJobs::default()));
                 }
                 let pow_hash = pow?;
-                let (effects, jobs) = verify_block(&overlay, &b, &pow_hash, checks)?;
+                let (effects, mut jobs) = verify_block(&overlay, &b, &pow_hash, checks)?;
+                jobs.skip_proven(&b.txs, proven);
                 Ok((b, pow_hash, effects, jobs))
             });
             match step {

@@ -651,3 +651,61 @@ fn span_verdict_stops_at_the_first_bad_block() {
         .iter()
         .all(|r| matches!(r, Err(BlockError::AfterFailedBlock))));
 }
+
+/// A transaction the pool verified keeps its proofs skipped in a block only while its
+/// rings are the ones it was verified against; a changed transaction has another hash and
+/// is verified in full.
+#[test]
+fn pool_verified_proofs_are_skipped_only_for_the_same_tx_and_rings() {
+    use crate::consensus::{ring_digest, verify_block, OutputInfo, ProvenTxs};
+    let Some(f) = fixture() else { return };
+    let h = target(f);
+    let chain = chain_at(f, h);
+    let span = parts(&f.packages[h]).span();
+    let b = prepare_block(&span.block, &span.txs).unwrap();
+    // Regtest's fixed difficulty of 1 accepts any hash: these tests look at the proof jobs.
+    let (_, jobs) = verify_block(&chain, &b, &[0; 32], BlockChecks::now()).unwrap();
+    let rings: Vec<Vec<OutputInfo>> = jobs
+        .clsag
+        .iter()
+        .filter(|(t, _, _)| *t == 0)
+        .map(|(_, _, r)| r.clone())
+        .collect();
+    assert!(!rings.is_empty());
+    let others = jobs.clsag.iter().filter(|(t, _, _)| *t != 0).count();
+
+    let mut same = ProvenTxs::new();
+    same.insert(b.txs[0].hash, ring_digest(&rings));
+    let mut j = jobs.clone();
+    j.skip_proven(&b.txs, &same);
+    assert!(!j.range_and_balance.contains(&0));
+    assert_eq!(j.clsag.len(), others);
+    assert_eq!(j.range_and_balance.len(), jobs.range_and_balance.len() - 1);
+
+    let mut moved = rings.clone();
+    moved[0][0].commitment[0] ^= 1;
+    let mut other_rings = ProvenTxs::new();
+    other_rings.insert(b.txs[0].hash, ring_digest(&moved));
+    let mut j = jobs.clone();
+    j.skip_proven(&b.txs, &other_rings);
+    assert_eq!(j.clsag.len(), jobs.clsag.len());
+    assert_eq!(j.range_and_balance, jobs.range_and_balance);
+
+    // The block verifies with the skip; a forged signature in the same place is still
+    // caught, since the forged transaction's hash is not the proven one.
+    let v = f
+        .pool
+        .verify_span_proven(&chain, vec![span], BlockChecks::now(), &same)
+        .pop()
+        .unwrap();
+    assert!(v.is_ok());
+    let mut m = parts(&f.packages[h]);
+    let c = clsags(&mut m.txs[0]);
+    c[0].s[3] = bump(&c[0].s[3]);
+    let v = f
+        .pool
+        .verify_span_proven(&chain, vec![m.span()], BlockChecks::now(), &same)
+        .pop()
+        .unwrap();
+    assert_eq!(tx_error(v.map(|_| ())), TxError::Clsag(0));
+}

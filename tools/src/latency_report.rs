@@ -63,7 +63,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
 }
 
 /// Fetches `/snapshot.json` from a node's metrics endpoint.
-fn fetch(addr: &str) -> anyhow::Result<NodeSnapshot> {
+pub(crate) fn fetch(addr: &str) -> anyhow::Result<NodeSnapshot> {
     let mut s = std::net::TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(

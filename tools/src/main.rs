@@ -8,7 +8,9 @@ mod db_info;
 mod latency_report;
 mod levin_decode;
 mod p2p_load;
+mod relay_bench;
 mod rpc_bench;
+mod serve_bench;
 mod sync_bench;
 // The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
 // its traces (see the module doc).
@@ -41,6 +43,12 @@ enum Cmd {
     /// Print per-core latency tables (p50/p90/p99/p99.9/max) from a node snapshot and
     /// render latency-distribution and sync-rate plots (PNG and SVG).
     LatencyReport(latency_report::Args),
+    /// Time a new block's hop through a node (xmrd and monerod in the same run):
+    /// p50/p99 over many blocks.
+    RelayBench(relay_bench::Args),
+    /// Serve the chain to a crowd of synthetic syncing peers (xmrd and monerod in the
+    /// same run): MB/s, CPU-seconds per GB, and relay latency meanwhile.
+    ServeBench(serve_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +60,8 @@ fn main() -> ExitCode {
         Cmd::SyncBench(a) => sync_bench::run(&a),
         Cmd::LatencyReport(a) => latency_report::run(&a),
         Cmd::RpcBench(a) => rpc_bench::run(&a),
+        Cmd::RelayBench(a) => relay_bench::run(&a),
+        Cmd::ServeBench(a) => serve_bench::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

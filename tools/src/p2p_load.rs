@@ -71,13 +71,7 @@ fn start_xmrd(bin: &PathBuf, port: u16, n: usize) -> anyhow::Result<Node> {
     let dir = temp_dir("xmrd")?;
     let log = dir.0.join("xmrd.log");
     let child = Command::new(bin)
-        .args([
-            "--regtest",
-            "--fixed-difficulty",
-            "1",
-            "--p2p-bind-ip",
-            "127.0.0.1",
-        ])
+        .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
         .args(["--p2p-bind-port", &port.to_string()])
         .args(["--max-connections-per-ip", &(n + 10).to_string()])
         .args(["--in-peers", &(n + 10).to_string()])

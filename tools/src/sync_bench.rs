@@ -160,13 +160,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     let started = Instant::now();
     let x = KillOnDrop(
         Command::new(&xmrd)
-            .args([
-                "--regtest",
-                "--fixed-difficulty",
-                "1",
-                "--p2p-bind-ip",
-                "127.0.0.1",
-            ])
+            // Light RandomX, as the monerod it is measured against.
+            .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
             .args(["--p2p-bind-port", &b_p2p.to_string()])
             .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
             .arg("--data-dir")

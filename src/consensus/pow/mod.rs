@@ -20,7 +20,8 @@ mod tests;
 pub use difficulty::check_hash;
 pub use mode::{
     mem_available_bytes, RandomXMode, AUTO_FAST_MEM_HEADROOM_BYTES, AUTO_FAST_MIN_BLOCKS_BEHIND,
-    AUTO_FAST_MIN_MEM_AVAILABLE_BYTES, RANDOMX_CACHE_BYTES, RANDOMX_DATASET_BYTES,
+    AUTO_FAST_MIN_MEM_AVAILABLE_BYTES, AUTO_FAST_NEAR_TIP_BLOCKS, RANDOMX_CACHE_BYTES,
+    RANDOMX_DATASET_BYTES,
 };
 pub use randomx::{PowError, RandomXHasher, MAX_LIGHT_SEEDS};
 pub use seed::{

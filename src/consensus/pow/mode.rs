@@ -14,14 +14,17 @@ use super::seed::SEEDHASH_EPOCH_BLOCKS;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum RandomXMode {
     /// Cache only (256 MiB per seed), 30–40 ms per hash: monerod's default.
-    #[default]
     Light,
     /// Build the 2 GiB dataset for the main chain's seed and hash with it (~5.5 ms per
     /// hash); other seeds, and the main seed while its dataset builds, hash in light mode.
     /// monerod does this with `MONERO_RANDOMX_FULL_MEM` set.
     Fast,
-    /// Fast while the node is at least [`AUTO_FAST_MIN_BLOCKS_BEHIND`] blocks behind and
-    /// the machine has [`AUTO_FAST_MIN_MEM_AVAILABLE_BYTES`] available, light otherwise.
+    /// Fast when synced (at most [`AUTO_FAST_NEAR_TIP_BLOCKS`] behind: a new block is
+    /// then checked in one fast hash before it is relayed) or at least
+    /// [`AUTO_FAST_MIN_BLOCKS_BEHIND`] behind, and the machine has
+    /// [`AUTO_FAST_MIN_MEM_AVAILABLE_BYTES`] available; light otherwise. A dataset
+    /// already built for the main seed is kept. xmrd's default.
+    #[default]
     Auto,
 }
 
@@ -39,9 +42,16 @@ pub const AUTO_FAST_MEM_HEADROOM_BYTES: u64 = 512 * 1024 * 1024;
 pub const AUTO_FAST_MIN_MEM_AVAILABLE_BYTES: u64 =
     RANDOMX_DATASET_BYTES + RANDOMX_CACHE_BYTES + AUTO_FAST_MEM_HEADROOM_BYTES;
 
-/// How far behind the network `auto` must be to build a dataset: one seed epoch. Below
-/// that the dataset costs more CPU than it saves (see the module notes).
+/// How far behind the network `auto` must be to build a dataset while syncing: one seed
+/// epoch. Below that the dataset costs more CPU than it saves (see the module notes).
 pub const AUTO_FAST_MIN_BLOCKS_BEHIND: u64 = SEEDHASH_EPOCH_BLOCKS;
+
+/// How far behind `auto` still counts as synced, and builds the dataset so that a new
+/// block's proof of work costs one fast hash before relay (~4-5 ms instead of 30-40 ms).
+/// One block: the peer that announces a new block raises the target just before the
+/// block itself is checked. The build (~30-50 s of one core) is paid once per seed
+/// epoch, 2,048 blocks (about 2.8 days on mainnet).
+pub const AUTO_FAST_NEAR_TIP_BLOCKS: u64 = 1;
 
 impl RandomXMode {
     /// Whether this mode wants the dataset for the main seed, given how many blocks the
@@ -52,10 +62,18 @@ impl RandomXMode {
             RandomXMode::Light => false,
             RandomXMode::Fast => true,
             RandomXMode::Auto => {
-                blocks_behind >= AUTO_FAST_MIN_BLOCKS_BEHIND
+                Self::auto_distance(blocks_behind)
                     && mem_available_bytes.is_some_and(|m| m >= AUTO_FAST_MIN_MEM_AVAILABLE_BYTES)
             }
         }
+    }
+}
+
+impl RandomXMode {
+    /// Whether `auto` would build a dataset this far behind (memory aside): synced, or
+    /// far enough behind for the dataset to pay for itself.
+    pub fn auto_distance(blocks_behind: u64) -> bool {
+        blocks_behind <= AUTO_FAST_NEAR_TIP_BLOCKS || blocks_behind >= AUTO_FAST_MIN_BLOCKS_BEHIND
     }
 }
 
@@ -117,7 +135,12 @@ mod tests {
         assert!(auto.wants_dataset(AUTO_FAST_MIN_BLOCKS_BEHIND, Some(8 * GIB)));
         assert!(auto.wants_dataset(1_000_000, Some(AUTO_FAST_MIN_MEM_AVAILABLE_BYTES)));
         assert!(!auto.wants_dataset(AUTO_FAST_MIN_BLOCKS_BEHIND - 1, Some(8 * GIB)));
-        assert!(!auto.wants_dataset(0, Some(64 * GIB)));
+        assert!(!auto.wants_dataset(AUTO_FAST_NEAR_TIP_BLOCKS + 1, Some(64 * GIB)));
+        // Synced: fast, so that a new block's proof of work is one fast hash.
+        assert!(auto.wants_dataset(0, Some(8 * GIB)));
+        assert!(auto.wants_dataset(AUTO_FAST_NEAR_TIP_BLOCKS, Some(8 * GIB)));
+        assert!(!auto.wants_dataset(0, Some(AUTO_FAST_MIN_MEM_AVAILABLE_BYTES - 1)));
+        assert!(!auto.wants_dataset(0, None));
         assert!(!auto.wants_dataset(1_000_000, Some(AUTO_FAST_MIN_MEM_AVAILABLE_BYTES - 1)));
         assert!(!auto.wants_dataset(1_000_000, Some(2 * GIB)));
         assert!(!auto.wants_dataset(1_000_000, None));
@@ -130,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn default_mode_is_light() {
-        assert_eq!(RandomXMode::default(), RandomXMode::Light);
+    fn default_mode_is_auto() {
+        assert_eq!(RandomXMode::default(), RandomXMode::Auto);
     }
 }

@@ -242,16 +242,28 @@ impl Shared {
     }
 
     fn set_main_seed(this: &Arc<Self>, key: &[u8], blocks_behind: u64) {
-        let mem = match this.mode {
-            RandomXMode::Auto if blocks_behind >= super::AUTO_FAST_MIN_BLOCKS_BEHIND => {
-                mem_available_bytes()
-            }
-            _ => None,
-        };
-        let wanted = this.mode.wants_dataset(blocks_behind, mem);
         let mut dropped = None;
         let start_build = {
             let mut state = lock(&this.fast);
+            let holding = state.ready.is_some() || state.building.is_some();
+            let mem = match this.mode {
+                // A dataset we hold (or are building) is freed before the next is built:
+                // count it as available.
+                RandomXMode::Auto if RandomXMode::auto_distance(blocks_behind) => {
+                    mem_available_bytes().map(|m| {
+                        if holding {
+                            m.saturating_add(super::RANDOMX_DATASET_BYTES)
+                        } else {
+                            m
+                        }
+                    })
+                }
+                _ => None,
+            };
+            let keep = this.mode == RandomXMode::Auto
+                && (state.ready.as_ref().is_some_and(|f| *f.key == *key)
+                    || state.building.as_deref() == Some(key));
+            let wanted = keep || this.mode.wants_dataset(blocks_behind, mem);
             if state.main.as_deref() != Some(key) {
                 state.failed = None;
             }

@@ -306,7 +306,7 @@ fn light_mode_never_builds_a_dataset() {
 }
 
 #[test]
-fn auto_near_the_tip_stays_light() {
+fn auto_a_little_behind_stays_light() {
     let rx = RandomXHasher::new(RandomXMode::Auto);
     rx.set_main_seed([7; 32], AUTO_FAST_MIN_BLOCKS_BEHIND - 1);
     assert!(!rx.wait_for_dataset(&[7; 32], Duration::from_secs(1)));
