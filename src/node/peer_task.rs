@@ -16,7 +16,7 @@ use xmrd_shards::latency;
 use super::chain_sync::{
     serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput,
 };
-use super::serve::{ServeQueue, MAX_QUEUED_SERVE_REQUESTS};
+use super::serve::{ServeQueue, MAX_QUEUED_SERVE_REQUESTS, MAX_SERVE_HOLD};
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::metrics;
 use crate::p2p::address_book::KnownPeer;
@@ -327,7 +327,9 @@ async fn drive_loop(
             }
         }
         // History answers after the relays, each when its budget allows.
-        serve_history(ctx, peer, conn, serve);
+        if let Some(f) = serve_history(ctx, peer, conn, serve) {
+            return End::Fault(f);
+        }
         conn.set_local_sync(ctx.shared.core_sync());
         while let Some(out) = conn.poll_transmit() {
             let submitted = Instant::now();
@@ -414,7 +416,12 @@ async fn drive_loop(
 /// Answers the connection's history requests (2006, 2003) from the store, one at a time,
 /// each sent when both the node's and the peer's serving budgets allow (see
 /// [`super::serve`]).
-fn serve_history(ctx: &ShardCtx, peer: SocketAddr, conn: &mut Connection, serve: &mut ServeQueue) {
+fn serve_history(
+    ctx: &ShardCtx,
+    peer: SocketAddr,
+    conn: &mut Connection,
+    serve: &mut ServeQueue,
+) -> Option<PeerFault> {
     let now = Instant::now();
     if let Some(p) = serve.take_due(now) {
         conn.send_encoded_notification(p);
@@ -440,9 +447,20 @@ fn serve_history(ctx: &ShardCtx, peer: SocketAddr, conn: &mut Connection, serve:
         };
         let Some(answer) = answer else {
             conn.close();
-            return;
+            return None;
         };
-        serve.hold(answer.to_packet(0), &ctx.shared.serve_budget, now);
+        if serve
+            .hold(answer.to_packet(0), &ctx.shared.serve_budget, now)
+            .is_err()
+        {
+            return Some(PeerFault::Protocol {
+                reason: format!(
+                    "history asked while the serving budget (--limit-rate-up) is booked over {} s ahead",
+                    MAX_SERVE_HOLD.as_secs()
+                ),
+                score: 0,
+            });
+        }
         match serve.take_due(now) {
             Some(p) => {
                 conn.send_encoded_notification(p);
@@ -450,6 +468,7 @@ fn serve_history(ctx: &ShardCtx, peer: SocketAddr, conn: &mut Connection, serve:
             None => break,
         }
     }
+    None
 }
 
 fn on_event(

@@ -6,7 +6,9 @@
 //! ahead of any answer that waits for its budget. History is shaped in bytes per second
 //! twice, node-wide (`--limit-rate-up`, monerod's figure and flag) and per peer
 //! (`--limit-rate-up-per-peer`), with one request served at a time per connection and a
-//! few more queued; a peer that asks for more than that is dropped.
+//! few more queued. An answer never waits more than [`MAX_SERVE_HOLD`]; a peer that
+//! queues too many requests, or asks while the node-wide budget is booked further ahead
+//! than that, is dropped (not banned).
 //!
 //! Each [`Shaper`] is a virtual clock (GCRA): an answer of `n` bytes reserves `n / rate`
 //! seconds after the previous reservation and may go out when its slot starts; an idle
@@ -24,9 +26,10 @@ use crate::wire::messages::Message;
 /// the operator's upload is protected as by monerod but a relay never waits for it.
 pub const DEFAULT_LIMIT_RATE_UP_KBPS: u64 = 2048;
 
-/// Default per-peer share of the history budget: half the node-wide default, so that
-/// two syncing peers share it and one cannot take it all. monerod has no per-peer limit.
-pub const DEFAULT_LIMIT_RATE_UP_PER_PEER_KBPS: u64 = 1024;
+/// Default per-peer share of the history budget: the node-wide default, so that one
+/// syncing peer is served as fast as monerod would serve it (monerod has no per-peer
+/// limit; a lower share would hold a monerod's large answers toward its 20 s kick).
+pub const DEFAULT_LIMIT_RATE_UP_PER_PEER_KBPS: u64 = DEFAULT_LIMIT_RATE_UP_KBPS;
 
 /// monerod's kB in its rate flags (`network_throttle` multiplies by 1024).
 pub const KB: u64 = 1024;
@@ -67,8 +70,20 @@ impl Shaper {
 
     /// Reserves `bytes` and returns when they may be sent (at once if not after `now`).
     pub fn reserve(&self, bytes: usize, now: Instant) -> Instant {
+        self.reserve_within(bytes, now, Duration::MAX)
+            .unwrap_or(now)
+    }
+
+    /// Like [`Shaper::reserve`], but reserves nothing and returns `None` when the bytes
+    /// could not go within `max_wait`.
+    pub fn reserve_within(
+        &self,
+        bytes: usize,
+        now: Instant,
+        max_wait: Duration,
+    ) -> Option<Instant> {
         if self.rate == 0 {
-            return now;
+            return Some(now);
         }
         // The clock runs one burst ahead of `origin`, so that a new shaper starts with a
         // full burst banked.
@@ -82,6 +97,9 @@ impl Shaper {
         let mut cur = self.next_free_ns.load(Ordering::Relaxed);
         loop {
             let start = cur.max(floor);
+            if start.saturating_sub(now_ns) > nanos(max_wait) {
+                return None;
+            }
             let end = start.saturating_add(cost_ns);
             match self.next_free_ns.compare_exchange_weak(
                 cur,
@@ -91,7 +109,7 @@ impl Shaper {
             ) {
                 Ok(_) => {
                     let at = start.max(now_ns).saturating_sub(burst_ns);
-                    return self.origin + Duration::from_nanos(at);
+                    return Some(self.origin + Duration::from_nanos(at));
                 }
                 Err(c) => cur = c,
             }
@@ -103,11 +121,20 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// The longest an answer waits for its budget: half of monerod's
+/// `NON_RESPONSIVE_PEER_KICK_TIME` (20 s), after which a monerod that asked drops us.
+/// When the node-wide budget is booked further ahead than this, the node is serving all
+/// it may, and a peer asking for more is dropped (it syncs from others); a single large
+/// answer is never held longer than this by its own peer's budget.
+pub const MAX_SERVE_HOLD: Duration = Duration::from_secs(10);
+
 /// Why a history request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServeRefusal {
     /// More than [`MAX_QUEUED_SERVE_REQUESTS`] waiting.
     TooManyRequests,
+    /// The node-wide budget is booked more than [`MAX_SERVE_HOLD`] ahead.
+    Saturated,
 }
 
 /// One connection's history requests: the answer waiting for its slot, and the requests
@@ -148,13 +175,24 @@ impl ServeQueue {
         self.waiting.pop_front()
     }
 
-    /// Holds `packet` (the answer to the request just taken) until both budgets allow it.
-    pub fn hold(&mut self, packet: Vec<u8>, total: &Shaper, now: Instant) {
-        let due = self
+    /// Holds `packet` (the answer to the request just taken) until both budgets allow it,
+    /// at most [`MAX_SERVE_HOLD`]; refuses it if the node-wide budget cannot take it in
+    /// that time.
+    pub fn hold(
+        &mut self,
+        packet: Vec<u8>,
+        total: &Shaper,
+        now: Instant,
+    ) -> Result<(), ServeRefusal> {
+        let Some(node_due) = total.reserve_within(packet.len(), now, MAX_SERVE_HOLD) else {
+            return Err(ServeRefusal::Saturated);
+        };
+        let peer_due = self
             .peer
             .reserve(packet.len(), now)
-            .max(total.reserve(packet.len(), now));
-        self.ready = Some((due, packet));
+            .min(now + MAX_SERVE_HOLD);
+        self.ready = Some((node_due.max(peer_due), packet));
+        Ok(())
     }
 
     /// The held answer, once its slot has come.
@@ -245,7 +283,7 @@ mod tests {
         assert_eq!(q.push(req()), Err(ServeRefusal::TooManyRequests));
         let now = Instant::now();
         assert!(q.next_request().is_some());
-        q.hold(vec![0; 10], &total, now);
+        q.hold(vec![0; 10], &total, now).unwrap();
         // While an answer is held no other request is taken.
         assert!(q.next_request().is_none());
         assert_eq!(q.take_due(now), Some(vec![0; 10]));
@@ -265,14 +303,40 @@ mod tests {
             .push(Message::ChainRequest(ChainRequest::default()))
             .unwrap();
         let _ = fast_peer.next_request();
-        fast_peer.hold(vec![0; 2 * MB], &total, t0);
+        fast_peer.hold(vec![0; 2 * MB], &total, t0).unwrap();
         assert_eq!(fast_peer.due(), Some(t0));
         let _ = fast_peer.take_due(t0);
         let _ = fast_peer.next_request();
-        fast_peer.hold(vec![0; MB], &total, t0);
+        fast_peer.hold(vec![0; MB], &total, t0).unwrap();
         // 2 MB taken from a 1 MB/s total with a 1 s burst: the next waits ~1 s.
         let wait = fast_peer.due().unwrap().saturating_duration_since(t0);
         assert!(wait >= Duration::from_millis(999), "{wait:?}");
         assert!(fast_peer.take_due(t0).is_none());
+    }
+
+    #[test]
+    fn a_saturated_node_refuses_and_a_big_answer_waits_at_most_the_hold() {
+        let total = Shaper::new(MB as u64);
+        let t0 = Instant::now();
+        // The 1 s burst plus up to 10 s of waiting: 12 answers of one second each fit;
+        // the next would wait longer.
+        let mut q = ServeQueue::new(0);
+        for _ in 0..12 {
+            q.hold(vec![0; MB], &total, t0).unwrap();
+            let _ = q.ready.take();
+        }
+        assert_eq!(
+            q.hold(vec![0; MB], &total, t0),
+            Err(ServeRefusal::Saturated)
+        );
+        // The refusal booked nothing: later the budget is there again.
+        let later = t0 + Duration::from_secs(30);
+        assert!(q.hold(vec![0; MB], &total, later).is_ok());
+        // A slow peer budget delays a huge answer by the hold at most.
+        let unlimited = Shaper::new(0);
+        let mut slow = ServeQueue::new(1024);
+        slow.hold(vec![0; 100 * MB], &unlimited, t0).unwrap();
+        slow.hold(vec![0; 100 * MB], &unlimited, t0).unwrap();
+        assert_eq!(slow.due(), Some(t0 + MAX_SERVE_HOLD));
     }
 }

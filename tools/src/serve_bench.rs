@@ -43,6 +43,9 @@ pub(crate) struct Args {
     /// Blocks mined while the crowd fetches (and before, idle).
     #[arg(long, default_value_t = 20)]
     blocks: usize,
+    /// Which nodes to measure, in order.
+    #[arg(long, value_delimiter = ',', default_value = "monerod,xmrd")]
+    nodes: Vec<String>,
     /// Keep each node's default upload limits instead of lifting them.
     #[arg(long)]
     default_limits: bool,
@@ -204,20 +207,39 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     let work = std::env::temp_dir().join(format!("xmrd-serve-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (a_p2p, a_rpc, dead) = (a.port, a.port + 1, a.port + 2);
-    let (n_p2p, n_rpc, n_dead) = (a.port + 3, a.port + 4, a.port + 5);
     let source = ServedMonerod::start(&rp, &chain, &work.join("a"), (a_p2p, a_rpc, dead), None)
         .map_err(anyhow::Error::msg)?;
     let mut results = Vec::new();
 
-    // monerod as the node.
+    for node in &a.nodes {
+        match node.as_str() {
+            "monerod" => results.push(measure_monerod(a, &rp, &chain, &work, &address)?),
+            "xmrd" => results.push(measure_xmrd(a, &xmrd, &work, &source, &address)?),
+            other => bail!("unknown node {other} (monerod or xmrd)"),
+        }
+    }
+    drop(source);
+    let _ = std::fs::remove_dir_all(&work);
+    report(a, &results)
+}
+
+fn measure_monerod(
+    a: &Args,
+    rp: &Path,
+    chain: &Path,
+    work: &Path,
+    address: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let (a_p2p, a_rpc) = (a.port, a.port + 1);
+    let (n_p2p, n_rpc, n_dead) = (a.port + 3, a.port + 4, a.port + 5);
     let limits = if a.default_limits {
         ""
     } else {
         "--limit-rate-up 1000000"
     };
     let n = ServedMonerod::start_with_flags(
-        &rp,
-        &chain,
+        rp,
+        chain,
         &work.join("n"),
         (n_p2p, n_rpc, n_dead),
         Some(a_p2p),
@@ -229,13 +251,24 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
         .context("monerod's pid file")?
         .trim()
         .parse()?;
-    results.push(measure("monerod", pid, (a_p2p, a_rpc, n_p2p), &address, a)?);
+    let r = measure("monerod", pid, (a_p2p, a_rpc, n_p2p), address, a);
     drop(n);
+    r
+}
 
-    // xmrd as the node, synced from A first.
+fn measure_xmrd(
+    a: &Args,
+    xmrd: &Path,
+    work: &Path,
+    source: &ServedMonerod,
+    address: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let (a_p2p, a_rpc) = (a.port, a.port + 1);
+    let n_p2p = a.port + 3;
+    // Synced from A first.
     let dir = work.join("xmrd");
     std::fs::create_dir_all(&dir)?;
-    let mut cmd = Command::new(&xmrd);
+    let mut cmd = Command::new(xmrd);
     cmd.args(XMRD_REGTEST_FLAGS)
         .args(["--p2p-bind-port", &n_p2p.to_string()])
         .args(["--add-exclusive-node", &format!("127.0.0.1:{a_p2p}")])
@@ -254,17 +287,12 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     );
     let (height, _) = source.top().context("A's top")?;
     wait_synced(&dir.join("data"), height)?;
-    results.push(measure(
-        "xmrd",
-        x.0.id(),
-        (a_p2p, a_rpc, n_p2p),
-        &address,
-        a,
-    )?);
+    let r = measure("xmrd", x.0.id(), (a_p2p, a_rpc, n_p2p), address, a);
     drop(x);
-    drop(source);
-    let _ = std::fs::remove_dir_all(&work);
+    r
+}
 
+fn report(a: &Args, results: &[serde_json::Value]) -> anyhow::Result<bool> {
     let f = |i: usize, k: &str| results.get(i).and_then(|r| r[k].as_f64());
     let cpu_ratio = match (f(0, "cpu_s_per_gb"), f(1, "cpu_s_per_gb")) {
         (Some(m), Some(x)) if x > 0.0 => Some(m / x),
@@ -299,7 +327,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
             "loaded p50 ms",
             "loaded p99 ms"
         );
-        for r in &results {
+        for r in results {
             let v = |k: &str| r[k].as_f64().map_or("-".into(), |v| format!("{v:.2}"));
             println!(
                 "{:<8} {:>9} {:>11} {:>10} {:>12} {:>13} {:>13}",
