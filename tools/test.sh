@@ -47,7 +47,7 @@ if [ "$secs" -gt 0 ]; then
     echo "== installing cargo-fuzz"
     cargo install cargo-fuzz --locked --quiet
   fi
-  for t in epee_storage levin_stream p2p_message; do
+  for t in epee_storage levin_stream p2p_message rpc_request; do
     echo "== fuzz smoke: $t (${secs}s)"
     ./fuzz/run.sh "$t" "$secs" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)" || true
     test "${PIPESTATUS[0]}" -eq 0

@@ -109,6 +109,19 @@ impl ConsensusNet {
             .map_or(1, |(v, _)| *v)
     }
 
+    /// The first height of hard-fork `version` (`None`: not in this network's table).
+    pub fn fork_height(self, version: u8) -> Option<u64> {
+        self.table()
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, h)| *h)
+    }
+
+    /// The last version in this network's table (`hard_fork_info`'s `voting`).
+    pub fn last_version(self) -> u8 {
+        self.table().last().map_or(1, |(v, _)| *v)
+    }
+
     /// The fixed difficulty of a regtest chain, if any.
     pub fn fixed_difficulty(self) -> Option<u128> {
         match self {

@@ -101,6 +101,30 @@ impl BanList {
         }
     }
 
+    /// Bans `ip` for `duration` (`None`: until restart), as RPC `set_bans` does.
+    pub fn ban(&mut self, ip: IpAddr, duration: Option<std::time::Duration>, now: Instant) {
+        self.banned.insert(ip, duration.map(|d| now + d));
+    }
+
+    /// Lifts a ban on `ip`.
+    pub fn unban(&mut self, ip: IpAddr) {
+        self.banned.remove(&ip);
+    }
+
+    /// The bans in force at `now` and the time left on each (`None`: permanent).
+    pub fn bans(&self, now: Instant) -> Vec<(IpAddr, Option<std::time::Duration>)> {
+        let mut v: Vec<_> = self
+            .banned
+            .iter()
+            .filter_map(|(ip, until)| match until {
+                None => Some((*ip, None)),
+                Some(t) => t.checked_duration_since(now).map(|left| (*ip, Some(left))),
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     /// How many hosts are banned.
     pub fn banned_count(&self) -> usize {
         self.banned.len()

@@ -6,6 +6,9 @@
 //! channel and receive [`PeerCmd`]s on their own [`Outbox`], which wakes them. Serving (2006, 2003) happens in the peer tasks from the store's lock-free
 //! read side and never waits for this thread.
 
+#[path = "chain_sync_rpc.rs"]
+mod rpc_calls;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,6 +105,8 @@ pub enum SyncInput {
     PoolComplement(PeerKey, Vec<[u8; 32]>),
     /// The peer's connection ended.
     Gone(PeerKey),
+    /// A call from the RPC (pool snapshot, submitted transaction).
+    Rpc(crate::rpc::calls::RpcCall),
 }
 
 /// A peer task's inbox from the sync thread. Sending wakes the task at once (glommio
@@ -402,6 +407,7 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                         drops.push(f);
                     }
                 }
+                SyncInput::Rpc(call) => d.on_rpc_call(&mut syncer, &outboxes, call),
                 SyncInput::Gone(key) => {
                     outboxes.remove(&key);
                     d.outbound.retain(|k| *k != key);

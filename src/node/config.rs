@@ -114,6 +114,29 @@ pub struct Args {
     /// Transaction pool weight bound in bytes (monerod's `--max-txpool-weight`).
     #[arg(long, default_value_t = crate::txpool::DEFAULT_TXPOOL_MAX_WEIGHT)]
     pub max_txpool_weight: u64,
+    /// Interface for the daemon RPC.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub rpc_bind_ip: IpAddr,
+    /// Port for the daemon RPC (default 18081, 28081 testnet, 38081 stagenet; regtest
+    /// uses mainnet's, as monerod).
+    #[arg(long)]
+    pub rpc_bind_port: Option<u16>,
+    /// Hide what monerod's `--restricted-rpc` hides (peers, bans, node figures, mining).
+    #[arg(long)]
+    pub restricted_rpc: bool,
+    /// `user:pass`: require HTTP digest authentication on the RPC.
+    #[arg(long)]
+    pub rpc_login: Option<String>,
+    /// TLS on the RPC port: enabled (TLS only), disabled, or autodetect (monerod's
+    /// default: TLS when the client starts a handshake).
+    #[arg(long, value_enum, default_value_t = crate::rpc::tls::SslMode::Autodetect)]
+    pub rpc_ssl: crate::rpc::tls::SslMode,
+    /// PEM certificate (chain) for RPC TLS; none: a self-signed one is made at start.
+    #[arg(long, requires = "rpc_ssl_private_key")]
+    pub rpc_ssl_certificate: Option<PathBuf>,
+    /// PEM private key for `--rpc-ssl-certificate`.
+    #[arg(long, requires = "rpc_ssl_certificate")]
+    pub rpc_ssl_private_key: Option<PathBuf>,
     /// Upload budget for serving the chain to syncing peers, in kB/s, node-wide
     /// (monerod's flag and default; monerod limits all its upload by it, xmrd only served
     /// history: relays are never held back). 0: no limit.
@@ -288,6 +311,36 @@ pub struct Config {
     pub serve_rate_per_peer: u64,
     /// `--metrics-bind`.
     pub metrics_bind: Option<SocketAddr>,
+    /// The daemon RPC's flags.
+    pub rpc: RpcConfig,
+}
+
+/// The daemon RPC's flags, resolved.
+#[derive(Debug, Clone)]
+pub struct RpcConfig {
+    /// `--rpc-bind-ip` and `--rpc-bind-port` (or the network's default port).
+    pub bind: SocketAddr,
+    /// `--restricted-rpc`.
+    pub restricted: bool,
+    /// `--rpc-login`.
+    pub login: Option<String>,
+    /// `--rpc-ssl`.
+    pub ssl: crate::rpc::tls::SslMode,
+    /// `--rpc-ssl-certificate`.
+    pub certificate: Option<PathBuf>,
+    /// `--rpc-ssl-private-key`.
+    pub private_key: Option<PathBuf>,
+}
+
+/// monerod's default RPC port per network (`config::RPC_DEFAULT_PORT` and its testnet
+/// and stagenet counterparts; `--regtest` is not a network of its own there, so it
+/// takes mainnet's).
+pub fn default_rpc_port(choice: NetworkChoice) -> u16 {
+    match choice {
+        NetworkChoice::Mainnet | NetworkChoice::Regtest => 18081,
+        NetworkChoice::Testnet => 28081,
+        NetworkChoice::Stagenet => 38081,
+    }
 }
 
 impl Config {
@@ -374,6 +427,17 @@ impl Config {
             serve_rate: a.limit_rate_up.saturating_mul(super::serve::KB),
             serve_rate_per_peer: a.limit_rate_up_per_peer.saturating_mul(super::serve::KB),
             metrics_bind: a.metrics_bind,
+            rpc: RpcConfig {
+                bind: SocketAddr::new(
+                    a.rpc_bind_ip,
+                    a.rpc_bind_port.unwrap_or(default_rpc_port(choice)),
+                ),
+                restricted: a.restricted_rpc,
+                login: a.rpc_login.clone(),
+                ssl: a.rpc_ssl,
+                certificate: a.rpc_ssl_certificate.clone(),
+                private_key: a.rpc_ssl_private_key.clone(),
+            },
         }
     }
 }
@@ -387,6 +451,27 @@ mod tests {
             .chain(v.iter().copied())
             .map(String::from)
             .collect()
+    }
+
+    #[test]
+    fn rpc_flags_default_as_monerods() {
+        let a = Args::try_parse_from(argv(&["--regtest"])).unwrap();
+        let c = Config::from_args(&a);
+        // Regtest sets neither --testnet nor --stagenet, so monerod takes mainnet's port.
+        assert_eq!(c.rpc.bind, "127.0.0.1:18081".parse().unwrap());
+        assert_eq!(c.rpc.ssl, crate::rpc::tls::SslMode::Autodetect);
+        assert!(!c.rpc.restricted && c.rpc.login.is_none());
+        let port = |f: &[&str]| {
+            Config::from_args(&Args::try_parse_from(argv(f)).unwrap())
+                .rpc
+                .bind
+                .port()
+        };
+        assert_eq!(port(&["--testnet"]), 28081);
+        assert_eq!(port(&["--stagenet"]), 38081);
+        assert_eq!(port(&[]), 18081);
+        assert_eq!(port(&["--rpc-bind-port", "22449"]), 22449);
+        assert!(Args::try_parse_from(argv(&["--rpc-ssl-certificate", "c.pem"])).is_err());
     }
 
     #[test]

@@ -23,7 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use bans::{save_timed, BanList, HostFailure, BANS_FILE, MAX_FAILING_HOSTS};
-pub use config::{config_file_flags, Args, Config, ConfigFileError, LogFormat, NetworkChoice};
+pub use config::{
+    config_file_flags, default_rpc_port, Args, Config, ConfigFileError, LogFormat, NetworkChoice,
+    RpcConfig,
+};
 
 /// Resolves command-line flags into a [`Config`].
 pub fn config_from(args: &Args) -> Config {
@@ -211,8 +214,9 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     if let Some(bind) = shared.config.metrics_bind {
         metrics_http::spawn_http(&shared, bind)?;
     }
+    let rpc = crate::rpc::server::setup(&shared)?;
     let results = xmrd_shards::run::<ShardMsg, _, _, _>(placement, move |shard| {
-        shard_main(shard, Arc::clone(&shared))
+        shard_main(shard, Arc::clone(&shared), rpc.clone())
     })?;
     for r in results {
         r?;
@@ -249,7 +253,11 @@ impl ShardCtx {
     }
 }
 
-async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Result<()> {
+async fn shard_main(
+    shard: Shard<ShardMsg>,
+    shared: Arc<Shared>,
+    rpc: Option<Arc<crate::rpc::server::RpcServer>>,
+) -> anyhow::Result<()> {
     let bind = SocketAddr::new(shared.config.p2p_bind_ip, shared.config.p2p_bind_port);
     let listener = glommio::net::TcpListener::bind(bind)
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
@@ -280,6 +288,7 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
     let inbox = glommio::spawn_local(inbox_loop(Rc::clone(&ctx)));
     let maker =
         (ctx.shard.id == 0).then(|| glommio::spawn_local(connections_maker(Rc::clone(&ctx))));
+    let rpc_task = rpc.and_then(|server| crate::rpc::server::listen(ctx.shard.id, server));
 
     ctx.shard.shutdown_requested().await;
     if ctx.shard.id == 0 {
@@ -291,6 +300,9 @@ async fn shard_main(shard: Shard<ShardMsg>, shared: Arc<Shared>) -> anyhow::Resu
     drop(inbox.cancel());
     if let Some(m) = maker {
         drop(m.cancel());
+    }
+    if let Some(r) = rpc_task {
+        drop(r.cancel());
     }
     // Let connection tasks observe the close and drop their sockets.
     for _ in 0..50 {

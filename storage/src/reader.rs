@@ -122,6 +122,20 @@ impl ChainReader {
 
     /// Transactions (blobs and index record) by location, from one snapshot.
     pub fn txs_at(&self, locations: &[TxLocation]) -> Result<Vec<Option<StoredTx>>> {
+        self.txs_at_with(locations, true)
+    }
+
+    /// Transactions by location without their prunable parts (`prunable` is `None`):
+    /// what a pruned answer needs, one column family fewer to read.
+    pub fn pruned_txs_at(&self, locations: &[TxLocation]) -> Result<Vec<Option<StoredTx>>> {
+        self.txs_at_with(locations, false)
+    }
+
+    fn txs_at_with(
+        &self,
+        locations: &[TxLocation],
+        with_prunable: bool,
+    ) -> Result<Vec<Option<StoredTx>>> {
         let keys: Vec<_> = locations
             .iter()
             .map(|l| tx_key(l.height, l.index))
@@ -133,9 +147,16 @@ impl ChainReader {
         );
         self.with_snapshot(|db, ro| {
             let get = |cf| db.batched_multi_get_cf_opt(cf, keys.iter(), false, ro);
-            let (rs, ps, qs) = (get(recs), get(pruned), get(prunable));
+            let (rs, ps) = (get(recs), get(pruned));
+            let mut qs = if with_prunable {
+                get(prunable).into_iter().map(Some).collect()
+            } else {
+                Vec::new()
+            }
+            .into_iter();
             let mut out = Vec::with_capacity(keys.len());
-            for (((loc, r), p), q) in locations.iter().zip(rs).zip(ps).zip(qs) {
+            for ((loc, r), p) in locations.iter().zip(rs).zip(ps) {
+                let q = qs.next().flatten();
                 let (Some(r), Some(p)) = (r?, p?) else {
                     out.push(None);
                     continue;
@@ -144,7 +165,10 @@ impl ChainReader {
                     location: *loc,
                     record: decode_tx_record(&r)?,
                     pruned: p.to_vec(),
-                    prunable: q?.map(|q| q.to_vec()),
+                    prunable: match q {
+                        Some(q) => q?.map(|q| q.to_vec()),
+                        None => None,
+                    },
                 }));
             }
             Ok(out)
@@ -206,6 +230,19 @@ impl ChainReader {
     pub fn metas(&self, heights: &[u64]) -> Result<Vec<Option<BlockMeta>>> {
         let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
         self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.0))
+    }
+
+    /// RingCT outputs in the chain up to and including each block (monerod's
+    /// `get_block_cumulative_rct_outputs`), by height, without the blobs.
+    pub fn cumulative_rct_outputs(&self, heights: &[u64]) -> Result<Vec<Option<u64>>> {
+        let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
+        self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.1))
+    }
+
+    /// Transactions per block, miner transaction included, by height, without the blobs.
+    pub fn tx_counts(&self, heights: &[u64]) -> Result<Vec<Option<u32>>> {
+        let keys: Vec<_> = heights.iter().map(|&h| height_key(h)).collect();
+        self.multi(schema::BLOCK_META, &keys, |v| Ok(decode_meta(v)?.2))
     }
 
     /// How many pre-RingCT outputs of `amount` the chain has (the next index of that

@@ -10,6 +10,7 @@ mod latency_report;
 mod levin_decode;
 mod p2p_load;
 mod relay_bench;
+mod rpc_bench;
 mod serve_bench;
 mod sync_bench;
 // The report of `sync-bench --report DIR`: tested here, called once sync-bench samples
@@ -38,6 +39,8 @@ enum Cmd {
     DbInfo(db_info::Args),
     /// Time a fresh monerod and a fresh xmrd syncing one chain from the same monerod.
     SyncBench(sync_bench::Args),
+    /// Time `/getblocks.bin` served to a wallet refresh, xmrd against monerod on one chain.
+    RpcBench(rpc_bench::Args),
     /// Print per-core latency tables (p50/p90/p99/p99.9/max) from a node snapshot and
     /// render latency-distribution and sync-rate plots (PNG and SVG).
     LatencyReport(latency_report::Args),
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Cmd::DbInfo(a) => db_info::run(&a),
         Cmd::SyncBench(a) => sync_bench::run(&a),
         Cmd::LatencyReport(a) => latency_report::run(&a),
+        Cmd::RpcBench(a) => rpc_bench::run(&a),
         Cmd::RelayBench(a) => relay_bench::run(&a),
         Cmd::ServeBench(a) => serve_bench::run(&a),
     };

@@ -19,7 +19,9 @@ mod value;
 mod writer;
 
 pub use reader::{Checkpoint, Reader};
-pub use typed::{read_marker, read_object, EpeeObject, EpeeValue, FieldLayout, Hashes, U64s};
+pub use typed::{
+    read_marker, read_object, EpeeObject, EpeeValue, FieldLayout, Hashes, U64Array, U64s,
+};
 
 /// Items the [`epee_object!`](crate::epee_object) macro expands to; not an API.
 #[doc(hidden)]

@@ -392,6 +392,45 @@ impl EpeeValue for Vec<Bytes> {
     }
 }
 
+/// An array of integers read as u64s and written as an array of u64
+/// (`KV_SERIALIZE(std::vector<uint64_t>)`, as the RPC's output indices and heights; not
+/// the blob form of [`U64s`]). Any integer array type that fits is accepted, as monerod's
+/// converters do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct U64Array(pub Vec<u64>);
+
+impl EpeeValue for U64Array {
+    fn read(r: &mut Reader<'_>, marker: u8, field: &'static str) -> Result<Self> {
+        if marker & FLAG_ARRAY == 0 {
+            return Err(wrong(field, marker));
+        }
+        let ty = marker & !FLAG_ARRAY;
+        if !matches!(
+            ty,
+            TYPE_U64 | TYPE_U32 | TYPE_U16 | TYPE_U8 | TYPE_I64 | TYPE_I32 | TYPE_I16 | TYPE_I8
+        ) {
+            return Err(wrong(field, marker));
+        }
+        let n = r.array_len(ty)?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x = read_any_int(r, ty, field)?;
+            v.push(u64::try_from(x).map_err(|_| EpeeError::OutOfRange(field))?);
+        }
+        Ok(U64Array(v))
+    }
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(TYPE_U64 | FLAG_ARRAY);
+        w.varint(self.0.len() as u64);
+        for x in &self.0 {
+            w.put_slice(&x.to_le_bytes());
+        }
+    }
+    fn is_empty_seq(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Reads an object value (marker already read) into `T`.
 pub fn read_object<T: EpeeObject>(
     r: &mut Reader<'_>,

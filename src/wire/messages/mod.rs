@@ -4,6 +4,7 @@
 pub mod address;
 pub mod p2p;
 pub mod protocol;
+pub mod rpc;
 
 use bytes::Bytes;
 

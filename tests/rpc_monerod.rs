@@ -1,0 +1,612 @@
+//! The daemon RPC against the real monerod (Debian's 0.18.0.0) on loopback, regtest:
+//! monerod M serves the fat 700-block chain and xmrd syncs it from M, then
+//! - (c) the same JSON calls to both give the same values (the fields that legitimately
+//!   differ are listed in [`DIFFERING_FIELDS`]), and the binary `.bin` calls give the
+//!   same bytes;
+//! - (a) monero-wallet-rpc restores the miner wallet w0 (coinbase of every block, and
+//!   thousands of transfers) and the receiver wallet w1 once against M and once against
+//!   xmrd: same balances, same transfers;
+//! - (b) a transfer made by the wallet through xmrd's RPC (`/sendrawtransaction`) reaches
+//!   M through xmrd's relay, M mines it, xmrd syncs the block and the wallet on xmrd sees
+//!   it confirmed;
+//! - mining through xmrd: `get_block_template` gives monerod's figures, and the blocks
+//!   xmrd's `generateblocks` makes are taken by monerod.
+//!
+//! Skips with a message when monerod or the shared data is missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use xmrd::rpc::bin::{
+    GetBlocksByHeightRequest, GetBlocksRequest, GetBlocksResponse, GetHashesRequest,
+    GetOIndexesRequest, GetOutputDistributionRequest, GetOutputsOut, GetOutsRequest,
+};
+use xmrd::testdata::realpeer::{
+    json_rpc, post, realpeer, temp_dir, wait_for, KillOnDrop, ServedMonerod,
+};
+use xmrd::wire::epee::{self, Hashes, U64Array};
+
+const M: (u16, u16, u16) = (22410, 22411, 22412);
+const X_P2P: u16 = 22413;
+const X_RPC: u16 = 22414;
+const WALLET_ON_M: u16 = 22415;
+const WALLET_ON_X: u16 = 22416;
+
+/// Fields whose values legitimately differ between two nodes serving the same chain:
+/// node-local figures (database size and free space, start time, connection counts, the
+/// version string).
+const DIFFERING_FIELDS: &[&str] = &[
+    "database_size",
+    "free_space",
+    "start_time",
+    "incoming_connections_count",
+    "outgoing_connections_count",
+    "rpc_connections_count",
+    "version",
+];
+
+/// Fields xmrd does not fill yet (its connection list is not shared with the RPC):
+/// compared as absent.
+const NOT_SERVED_FIELDS: &[&str] = &["connections", "peers"];
+
+/// xmrd on regtest (fixed difficulty 1, two shards, loopback), its RPC on `rpc` with
+/// `extra` flags, dialling only `dial`.
+pub fn spawn_xmrd_rpc(
+    data: &Path,
+    p2p: u16,
+    rpc: u16,
+    dial: u16,
+    extra: &[&str],
+    log: &Path,
+) -> std::io::Result<KillOnDrop> {
+    let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
+        .args(["--regtest", "--fixed-difficulty", "1", "--shards", "2"])
+        .args([
+            "--p2p-bind-ip",
+            "127.0.0.1",
+            "--p2p-bind-port",
+            &p2p.to_string(),
+        ])
+        .args(["--add-exclusive-node", &format!("127.0.0.1:{dial}")])
+        .args([
+            "--rpc-bind-ip",
+            "127.0.0.1",
+            "--rpc-bind-port",
+            &rpc.to_string(),
+        ])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--log-level", "xmrd=debug,info"])
+        .stdout(std::fs::File::create(log)?)
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(KillOnDrop(child))
+}
+
+/// One HTTP/1.0 POST of a binary body; the answer's body.
+fn post_bin(port: u16, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .ok()?;
+    s.write_all(body).ok()?;
+    let mut resp = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let (at, len) = loop {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        resp.extend_from_slice(buf.get(..n)?);
+        if let Some(p) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(resp.get(..p)?).to_ascii_lowercase();
+            if !head.starts_with("http/1.1 200") && !head.starts_with("http/1.0 200") {
+                return None;
+            }
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())?;
+            break (p + 4, len);
+        }
+    };
+    while resp.len() < at + len {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        resp.extend_from_slice(buf.get(..n)?);
+    }
+    resp.get(at..at + len).map(<[u8]>::to_vec)
+}
+
+/// The differences between monerod's answer `a` and xmrd's `b`, ignoring
+/// [`DIFFERING_FIELDS`] and [`NOT_SERVED_FIELDS`].
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                if DIFFERING_FIELDS.contains(&k.as_str()) || NOT_SERVED_FIELDS.contains(&k.as_str())
+                {
+                    continue;
+                }
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => differences(p, q, &format!("{path}.{k}"), out),
+                    (Some(_), None) => out.push(format!("{path}.{k}: only monerod has it")),
+                    (None, Some(_)) => out.push(format!("{path}.{k}: only xmrd has it")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: monerod {a} xmrd {b}")),
+        _ => {}
+    }
+}
+
+fn wallet_rpc(port: u16, daemon: u16, dir: &Path, extra: &[&str]) -> KillOnDrop {
+    std::fs::create_dir_all(dir).unwrap();
+    let w = KillOnDrop(
+        Command::new("monero-wallet-rpc")
+            .args(["--daemon-address", &format!("127.0.0.1:{daemon}")])
+            .args(["--trusted-daemon", "--no-dns", "--disable-rpc-login"])
+            .args([
+                "--rpc-bind-ip",
+                "127.0.0.1",
+                "--rpc-bind-port",
+                &port.to_string(),
+            ])
+            .args(["--rpc-ssl", "disabled", "--non-interactive"])
+            .args(extra)
+            .arg("--wallet-dir")
+            .arg(dir)
+            .args(["--log-level", "0"])
+            .arg("--log-file")
+            .arg(dir.join("wallet-rpc.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("monero-wallet-rpc", 120, || {
+        json_rpc(port, "get_version", json!({}))
+    });
+    w
+}
+
+/// Restores (and so refreshes) wallet `i` of `realpeer/rp.py`'s seeds; its balance and
+/// every transfer in and out as (txid, amount, height, type), sorted.
+fn wallet_view(port: u16, seed: &str, name: &str) -> (Value, Vec<(String, u64, u64, String)>) {
+    let _ = json_rpc(port, "close_wallet", json!({}));
+    json_rpc(
+        port,
+        "restore_deterministic_wallet",
+        json!({"filename": name, "password": "", "seed": seed, "restore_height": 0, "language": "English"}),
+    )
+    .expect("restore_deterministic_wallet");
+    json_rpc(port, "refresh", json!({})).expect("refresh");
+    let balance = json_rpc(port, "get_balance", json!({})).expect("get_balance");
+    let height = json_rpc(port, "get_height", json!({})).expect("get_height")["height"]
+        .as_u64()
+        .unwrap();
+    let mut transfers = Vec::new();
+    // In chunks of heights: the wallet's answer for all of w0's transfers at once is
+    // several megabytes.
+    let mut lo = 0;
+    while lo <= height {
+        let t = json_rpc(
+            port,
+            "get_transfers",
+            json!({"in": true, "out": true, "pending": true, "pool": true,
+                "filter_by_height": true, "min_height": lo, "max_height": lo + 49}),
+        )
+        .expect("get_transfers");
+        for kind in ["in", "out", "pending", "pool"] {
+            for e in t[kind].as_array().into_iter().flatten() {
+                transfers.push((
+                    e["txid"].as_str().unwrap().to_string(),
+                    e["amount"].as_u64().unwrap(),
+                    e["height"].as_u64().unwrap(),
+                    kind.to_string(),
+                ));
+            }
+        }
+        lo += 50;
+    }
+    transfers.sort();
+    transfers.dedup();
+    (balance, transfers)
+}
+
+fn seed(i: usize) -> String {
+    // The public test seeds of `realpeer/rp.py` (monero's functional tests).
+    [
+        "velvet lymph giddy number token physics poetry unquoted nibs useful sabotage limits benches lifestyle eden nitrogen anvil fewest avoid batch vials washing fences goat unquoted",
+        "peeled mixture ionic radar utopia puddle buying illness nuns gadget river spout cavernous bounced paradise drunk looking cottage jump tequila melting went winter adjust spout",
+    ][i]
+    .to_string()
+}
+
+#[test]
+fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
+    let Some(rp) = realpeer() else { return };
+    let work = temp_dir("rpc-monerod").unwrap();
+    let chain = rp.join("chains/regtest-700b-2500tx.lmdb.xz");
+    let info: Value = serde_json::from_str(
+        &std::fs::read_to_string(rp.join("chains/regtest-700b-2500tx.json")).unwrap(),
+    )
+    .unwrap();
+    let m = ServedMonerod::start(&rp, &chain, &work.join("m"), M, None).unwrap();
+    let (base, top) = m.top().unwrap();
+    let data = work.join("xmrd");
+    let log = work.join("xmrd.log");
+    let x = spawn_xmrd_rpc(&data, X_P2P, X_RPC, M.0, &["--rpc-ssl", "disabled"], &log).unwrap();
+    let synced = wait_for("xmrd to sync the chain and answer get_height", 600, || {
+        let h = post(X_RPC, "/get_height", &json!({}))?;
+        (h["height"].as_u64()? >= base).then_some(h)
+    });
+    assert_eq!(synced["hash"].as_str(), Some(top.as_str()));
+
+    // (c) JSON calls.
+    let tx0 = info["first_tx_hashes"][0].as_str().unwrap().to_string();
+    let miner_tx = json_rpc(M.1, "get_block_header_by_height", json!({"height": 699})).unwrap()
+        ["block_header"]["miner_tx_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let genesis = json_rpc(M.1, "on_get_block_hash", json!([0])).unwrap();
+    let rpc_calls: Vec<(&str, Value)> = vec![
+        ("get_info", json!({})),
+        ("get_version", json!({})),
+        ("get_block_count", json!({})),
+        ("on_get_block_hash", json!([5])),
+        ("on_get_block_hash", json!([700])),
+        ("get_last_block_header", json!({})),
+        ("get_block_header_by_height", json!({"height": 350})),
+        ("get_block_header_by_hash", json!({"hash": genesis})),
+        (
+            "get_block_headers_range",
+            json!({"start_height": 600, "end_height": 699}),
+        ),
+        ("get_block", json!({"height": 600})),
+        ("get_block", json!({"hash": top})),
+        ("hard_fork_info", json!({})),
+        ("get_fee_estimate", json!({})),
+        ("get_fee_estimate", json!({"grace_blocks": 10})),
+        ("sync_info", json!({})),
+        ("get_txpool_backlog", json!({})),
+        ("get_bans", json!({})),
+        ("get_connections", json!({})),
+        (
+            "get_output_distribution",
+            json!({"amounts": [0], "cumulative": true, "binary": false}),
+        ),
+        (
+            "get_output_distribution",
+            json!({"amounts": [0], "from_height": 650, "binary": false}),
+        ),
+        ("no_such_method", json!({})),
+    ];
+    let mut diffs = Vec::new();
+    for (method, params) in &rpc_calls {
+        let body = json!({"jsonrpc": "2.0", "id": "0", "method": method, "params": params});
+        let a = post(M.1, "/json_rpc", &body).unwrap();
+        let b = post(X_RPC, "/json_rpc", &body).unwrap();
+        differences(&a, &b, method, &mut diffs);
+    }
+    let uri_calls: Vec<(&str, Value)> = vec![
+        ("/get_height", json!({})),
+        ("/getheight", json!({})),
+        ("/get_info", json!({})),
+        (
+            "/get_transactions",
+            json!({"txs_hashes": [tx0, miner_tx, "00".repeat(32)]}),
+        ),
+        (
+            "/gettransactions",
+            json!({"txs_hashes": [tx0], "split": true}),
+        ),
+        (
+            "/get_transactions",
+            json!({"txs_hashes": [tx0], "prune": true}),
+        ),
+        ("/get_transactions", json!({"txs_hashes": ["zz"]})),
+        (
+            "/is_key_image_spent",
+            json!({"key_images": ["00".repeat(32)]}),
+        ),
+        ("/get_limit", json!({})),
+        ("/get_transaction_pool", json!({})),
+        ("/get_transaction_pool_hashes", json!({})),
+        ("/get_transaction_pool_hashes.bin", json!({})),
+        (
+            "/get_outs",
+            json!({"outputs": [{"amount": 0, "index": 1}, {"amount": 0, "index": 4000}], "get_txid": true}),
+        ),
+    ];
+    for (path, body) in &uri_calls {
+        let a = post(M.1, path, body).unwrap();
+        let b = post(X_RPC, path, body).unwrap();
+        differences(&a, &b, path, &mut diffs);
+    }
+    assert!(
+        diffs.is_empty(),
+        "JSON answers differ:\n{}",
+        diffs.join("\n")
+    );
+
+    // (c) binary calls: the same bytes.
+    let genesis_id: [u8; 32] = hex::decode(genesis.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let ids = Hashes::from_items([genesis_id].iter());
+    let tx0_id: [u8; 32] = hex::decode(&tx0).unwrap().try_into().unwrap();
+    let bin_calls: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "/getblocks.bin",
+            epee::to_bytes(&GetBlocksRequest {
+                block_ids: ids.clone(),
+                prune: true,
+                ..Default::default()
+            }),
+        ),
+        (
+            "/get_blocks.bin",
+            epee::to_bytes(&GetBlocksRequest {
+                block_ids: ids.clone(),
+                start_height: 600,
+                ..Default::default()
+            }),
+        ),
+        (
+            "/getblocks.bin",
+            epee::to_bytes(&GetBlocksRequest {
+                block_ids: ids.clone(),
+                start_height: 650,
+                prune: true,
+                no_miner_tx: true,
+                ..Default::default()
+            }),
+        ),
+        (
+            "/getblocks_by_height.bin",
+            epee::to_bytes(&GetBlocksByHeightRequest {
+                heights: U64Array(vec![1, 350, 699]),
+                ..Default::default()
+            }),
+        ),
+        (
+            "/gethashes.bin",
+            epee::to_bytes(&GetHashesRequest {
+                block_ids: ids.clone(),
+                ..Default::default()
+            }),
+        ),
+        (
+            "/get_o_indexes.bin",
+            epee::to_bytes(&GetOIndexesRequest {
+                txid: tx0_id,
+                ..Default::default()
+            }),
+        ),
+        (
+            "/get_outs.bin",
+            epee::to_bytes(&GetOutsRequest {
+                get_txid: true,
+                outputs: [1u64, 100, 4000]
+                    .iter()
+                    .map(|i| GetOutputsOut {
+                        amount: 0,
+                        index: *i,
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+        ),
+        (
+            "/get_output_distribution.bin",
+            epee::to_bytes(&GetOutputDistributionRequest {
+                amounts: U64Array(vec![0]),
+                binary: true,
+                cumulative: true,
+                ..Default::default()
+            }),
+        ),
+        (
+            "/get_output_distribution.bin",
+            epee::to_bytes(&GetOutputDistributionRequest {
+                amounts: U64Array(vec![0]),
+                binary: true,
+                compress: true,
+                from_height: 100,
+                to_height: 600,
+                ..Default::default()
+            }),
+        ),
+    ];
+    for (path, body) in &bin_calls {
+        let a = post_bin(M.1, path, body).unwrap();
+        let b = post_bin(X_RPC, path, body).unwrap();
+        assert!(
+            a == b,
+            "{path}: monerod answered {} bytes, xmrd {} bytes, not the same",
+            a.len(),
+            b.len()
+        );
+    }
+
+    // (a) wallets.
+    let wm = wallet_rpc(
+        WALLET_ON_M,
+        M.1,
+        &work.join("wallets-m"),
+        &["--daemon-ssl", "disabled"],
+    );
+    let wx = wallet_rpc(
+        WALLET_ON_X,
+        X_RPC,
+        &work.join("wallets-x"),
+        &["--daemon-ssl", "disabled"],
+    );
+    for (i, name) in [(0, "w0"), (1, "w1")] {
+        let started = Instant::now();
+        let on_m = wallet_view(WALLET_ON_M, &seed(i), name);
+        let took_m = started.elapsed();
+        let started = Instant::now();
+        let on_x = wallet_view(WALLET_ON_X, &seed(i), name);
+        let took_x = started.elapsed();
+        eprintln!(
+            "{name}: {} transfers, restore+refresh {took_m:?} on monerod, {took_x:?} on xmrd",
+            on_x.1.len()
+        );
+        assert!(!on_x.1.is_empty(), "{name} has no transfers");
+        assert_eq!(on_m.0["balance"], on_x.0["balance"], "{name} balance");
+        assert_eq!(
+            on_m.0["unlocked_balance"], on_x.0["unlocked_balance"],
+            "{name} unlocked"
+        );
+        assert_eq!(on_m.1, on_x.1, "{name} transfers");
+    }
+    drop(wm);
+
+    // (b) a transfer through xmrd's RPC, relayed to M, mined there, seen confirmed.
+    let _ = json_rpc(WALLET_ON_X, "refresh", json!({}));
+    let sent = json_rpc(
+        WALLET_ON_X,
+        "transfer",
+        json!({"destinations": [{"address": info["miner_address"], "amount": 1_000_000_000_000u64}],
+            "priority": 0}),
+    )
+    .expect("transfer through xmrd");
+    let txid = sent["tx_hash"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    wait_for(
+        "the transaction to reach monerod's pool through xmrd",
+        300,
+        || {
+            let p = post(M.1, "/get_transaction_pool_hashes", &json!({}))?;
+            p["tx_hashes"]
+                .as_array()?
+                .iter()
+                .any(|h| h.as_str() == Some(txid.as_str()))
+                .then_some(())
+        },
+    );
+    eprintln!(
+        "transaction xmrd RPC -> monerod pool in {:?}",
+        started.elapsed()
+    );
+    // 0.18.2's pool info in /getblocks.bin: xmrd's answer to POOL_ONLY holds the pooled
+    // transaction (FULL extent).
+    let pool_only = post_bin(
+        X_RPC,
+        "/getblocks.bin",
+        &epee::to_bytes(&GetBlocksRequest {
+            block_ids: ids.clone(),
+            requested_info: Some(2),
+            prune: true,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let r: GetBlocksResponse =
+        epee::from_bytes_with(&bytes::Bytes::from(pool_only), epee::Limits::RPC).unwrap();
+    assert_eq!(r.pool_info_extent, Some(2));
+    assert!(r.blocks.is_empty() && r.daemon_time.is_some());
+    assert!(
+        r.added_pool_txs
+            .iter()
+            .any(|t| hex::encode(t.tx_hash) == txid),
+        "pool info lacks {txid}"
+    );
+    let miner = info["miner_address"].as_str().unwrap();
+    json_rpc(
+        M.1,
+        "generateblocks",
+        json!({"amount_of_blocks": 1, "wallet_address": miner}),
+    )
+    .expect("generateblocks");
+    wait_for("xmrd to sync the block with the transaction", 300, || {
+        let t = post(X_RPC, "/get_transactions", &json!({"txs_hashes": [txid]}))?;
+        t["txs"][0]["block_height"].as_u64().filter(|h| *h == base)
+    });
+    let confirmed = wait_for(
+        "the wallet on xmrd to see the transfer confirmed",
+        120,
+        || {
+            json_rpc(WALLET_ON_X, "refresh", json!({}))?;
+            let t = json_rpc(WALLET_ON_X, "get_transfer_by_txid", json!({"txid": txid}))?;
+            (t["transfer"]["type"].as_str()? == "out" && t["transfer"]["height"].as_u64()? == base)
+                .then_some(t)
+        },
+    );
+    eprintln!("confirmed: {}", confirmed["transfer"]["height"]);
+
+    // Mining through xmrd: the template's figures are monerod's; blocks xmrd makes with
+    // generateblocks are accepted by monerod (so their miner transactions are valid).
+    let template = |port| {
+        json_rpc(
+            port,
+            "get_block_template",
+            json!({"wallet_address": miner, "reserve_size": 8}),
+        )
+        .unwrap()
+    };
+    let (tm, tx) = (template(M.1), template(X_RPC));
+    for f in [
+        "difficulty",
+        "expected_reward",
+        "height",
+        "prev_hash",
+        "reserved_offset",
+        "seed_hash",
+        "seed_height",
+        "next_seed_hash",
+        "wide_difficulty",
+        "status",
+    ] {
+        assert_eq!(tm[f], tx[f], "get_block_template {f}: {tm} {tx}");
+    }
+    let made = json_rpc(
+        X_RPC,
+        "generateblocks",
+        json!({"amount_of_blocks": 2, "wallet_address": miner}),
+    )
+    .expect("generateblocks on xmrd");
+    let top_made = made["blocks"][1].as_str().unwrap().to_string();
+    let (h, t) = wait_for("monerod to take the blocks xmrd mined", 120, || {
+        m.top().filter(|(_, t)| *t == top_made)
+    });
+    assert_eq!((h, t), (base + 3, top_made));
+    let bad = post(
+        X_RPC,
+        "/json_rpc",
+        &json!({"jsonrpc": "2.0", "id": "0", "method": "submit_block", "params": ["00"]}),
+    )
+    .unwrap();
+    assert_eq!(bad["error"]["code"], -6, "{bad}");
+    drop(wx);
+    drop(x);
+    drop(m);
+    let _ = std::fs::remove_dir_all(&work);
+}
