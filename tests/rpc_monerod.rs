@@ -66,13 +66,8 @@ pub fn spawn_xmrd_rpc(
     log: &Path,
 ) -> std::io::Result<KillOnDrop> {
     let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
-        .args(["--regtest", "--fixed-difficulty", "1", "--shards", "2"])
-        .args([
-            "--p2p-bind-ip",
-            "127.0.0.1",
-            "--p2p-bind-port",
-            &p2p.to_string(),
-        ])
+        .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
+        .args(["--shards", "2", "--p2p-bind-port", &p2p.to_string()])
         .args(["--add-exclusive-node", &format!("127.0.0.1:{dial}")])
         .args([
             "--rpc-bind-ip",

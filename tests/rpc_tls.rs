@@ -31,13 +31,8 @@ const WALLET: u16 = 22426;
 fn spawn_xmrd(dir: &Path, (p2p, rpc, dead): (u16, u16, u16), extra: &[&str]) -> KillOnDrop {
     std::fs::create_dir_all(dir).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_xmrd"))
-        .args(["--regtest", "--fixed-difficulty", "1", "--shards", "2"])
-        .args([
-            "--p2p-bind-ip",
-            "127.0.0.1",
-            "--p2p-bind-port",
-            &p2p.to_string(),
-        ])
+        .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
+        .args(["--shards", "2", "--p2p-bind-port", &p2p.to_string()])
         .args(["--add-exclusive-node", &format!("127.0.0.1:{dead}")])
         .args([
             "--rpc-bind-ip",

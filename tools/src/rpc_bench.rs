@@ -223,13 +223,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
     std::fs::create_dir_all(work.join("x"))?;
     let x = KillOnDrop(
         Command::new(&xmrd)
-            .args(["--regtest", "--fixed-difficulty", "1"])
-            .args([
-                "--p2p-bind-ip",
-                "127.0.0.1",
-                "--p2p-bind-port",
-                &x_p2p.to_string(),
-            ])
+            .args(xmrd::testdata::realpeer::XMRD_REGTEST_FLAGS)
+            .args(["--p2p-bind-port", &x_p2p.to_string()])
             .args(["--add-exclusive-node", &format!("127.0.0.1:{m_p2p}")])
             .args([
                 "--rpc-bind-ip",
