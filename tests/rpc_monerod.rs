@@ -16,11 +16,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 use xmrd::rpc::bin::{
@@ -28,7 +26,7 @@ use xmrd::rpc::bin::{
     GetOIndexesRequest, GetOutputDistributionRequest, GetOutputsOut, GetOutsRequest,
 };
 use xmrd::testdata::realpeer::{
-    json_rpc, post, realpeer, temp_dir, wait_for, KillOnDrop, ServedMonerod,
+    json_rpc, post, post_raw, realpeer, temp_dir, wait_for, KillOnDrop, ServedMonerod,
 };
 use xmrd::wire::epee::{self, Hashes, U64Array};
 
@@ -85,45 +83,12 @@ pub fn spawn_xmrd_rpc(
     Ok(KillOnDrop(child))
 }
 
-/// One HTTP/1.0 POST of a binary body; the answer's body.
+/// One HTTP/1.0 POST of a binary body; the answer's body, if its status is 200.
 fn post_bin(port: u16, path: &str, body: &[u8]) -> Option<Vec<u8>> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
-    write!(
-        s,
-        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .ok()?;
-    s.write_all(body).ok()?;
-    let mut resp = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let (at, len) = loop {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        resp.extend_from_slice(buf.get(..n)?);
-        if let Some(p) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(resp.get(..p)?).to_ascii_lowercase();
-            if !head.starts_with("http/1.1 200") && !head.starts_with("http/1.0 200") {
-                return None;
-            }
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())?;
-            break (p + 4, len);
-        }
-    };
-    while resp.len() < at + len {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        resp.extend_from_slice(buf.get(..n)?);
+    match post_raw(port, path, "application/octet-stream", body)? {
+        (200, answer) => Some(answer),
+        _ => None,
     }
-    resp.get(at..at + len).map(<[u8]>::to_vec)
 }
 
 /// The differences between monerod's answer `a` and xmrd's `b`, ignoring

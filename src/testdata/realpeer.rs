@@ -28,19 +28,26 @@ pub fn realpeer() -> Option<PathBuf> {
 
 /// One HTTP/1.0 POST of `body` to monerod's RPC at `path`; the JSON it answers.
 pub fn post(port: u16, path: &str, body: &Value) -> Option<Value> {
-    let body = body.to_string();
+    let (_, answer) = post_raw(port, path, "application/json", body.to_string().as_bytes())?;
+    serde_json::from_slice(&answer).ok()
+}
+
+/// One HTTP/1.0 POST of `body` (of `content_type`) to the RPC at `path`: the answer's
+/// status code and body.
+pub fn post_raw(port: u16, path: &str, content_type: &str, body: &[u8]) -> Option<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(600))).ok()?;
     write!(
         s,
-        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .ok()?;
+    s.write_all(body).ok()?;
     // The head, then exactly Content-Length bytes (monerod may keep the socket open).
     let mut resp = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
-    let (at, len) = loop {
+    let (at, len, status) = loop {
         let n = s.read(&mut buf).ok()?;
         if n == 0 {
             return None;
@@ -48,11 +55,12 @@ pub fn post(port: u16, path: &str, body: &Value) -> Option<Value> {
         resp.extend_from_slice(buf.get(..n)?);
         if let Some(p) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(resp.get(..p)?).to_ascii_lowercase();
+            let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
             let len: usize = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length:"))
                 .and_then(|v| v.trim().parse().ok())?;
-            break (p + 4, len);
+            break (p + 4, len, status);
         }
     };
     while resp.len() < at + len {
@@ -62,7 +70,7 @@ pub fn post(port: u16, path: &str, body: &Value) -> Option<Value> {
         }
         resp.extend_from_slice(buf.get(..n)?);
     }
-    serde_json::from_slice(resp.get(at..at + len)?).ok()
+    Some((status, resp.get(at..at + len)?.to_vec()))
 }
 
 /// A JSON-RPC call; its `result`.

@@ -184,29 +184,12 @@ fn wallet_restore(
 }
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<bool> {
-    let shared = std::env::var_os("XMRD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let rp = shared.join("realpeer");
-    if !rp.is_dir() {
-        bail!("{} has no realpeer/ (set XMRD_SHARED)", shared.display());
-    }
+    let rp = crate::bench_setup::realpeer()?;
     let chain = a
         .chain
         .clone()
         .unwrap_or_else(|| rp.join("chains/regtest-700b-2500tx.lmdb.xz"));
-    let xmrd = a.xmrd.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("xmrd")))
-            .unwrap_or_else(|| PathBuf::from("xmrd"))
-    });
-    if !xmrd.exists() {
-        bail!(
-            "xmrd binary {} not found (build it or pass --xmrd)",
-            xmrd.display()
-        );
-    }
+    let xmrd = crate::bench_setup::xmrd_binary(a.xmrd.as_deref())?;
     let work = std::env::temp_dir().join(format!("xmrd-rpc-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (m_p2p, m_rpc, dead, x_p2p, x_rpc, wallet) = (
