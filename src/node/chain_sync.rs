@@ -137,6 +137,8 @@ pub struct NodeChain {
     pub recent: Arc<RecentBlocks>,
     /// The transaction pool's size, as the sync thread last published it.
     pub pool_stats: Arc<PoolStats>,
+    /// The verifiers' RandomX hasher (the RPC mines and fills `pow_hash` with it).
+    pub pow: Arc<RandomXHasher>,
 }
 
 /// The pool's size for readers outside the sync thread (metrics).
@@ -242,6 +244,7 @@ pub fn start(
     let r2 = reader.clone();
     let recent = Arc::new(RecentBlocks::default());
     let pool_stats = Arc::new(PoolStats::default());
+    let pow = Arc::clone(pool.pow());
     let d = Driver {
         pool_stats: Arc::clone(&pool_stats),
         reader: reader.clone(),
@@ -271,6 +274,7 @@ pub fn start(
         net,
         recent,
         pool_stats,
+        pow,
     })
 }
 

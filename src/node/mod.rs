@@ -13,6 +13,7 @@ mod config;
 pub mod metrics_http;
 mod peer_task;
 pub mod progress;
+pub mod registry;
 pub mod serve;
 
 use std::cell::RefCell;
@@ -112,6 +113,10 @@ pub struct Shared {
     pub metrics: metrics_http::NodeMetrics,
     /// The node-wide budget for serving history (`--limit-rate-up`).
     pub serve_budget: serve::Shaper,
+    /// The open connections, for the RPC.
+    pub connections: Arc<registry::Connections>,
+    /// The address book's lists as shard 0 last published them, for the RPC.
+    pub book_view: Mutex<Arc<registry::BookView>>,
 }
 
 impl Shared {
@@ -209,6 +214,8 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         next_peer_key: std::sync::atomic::AtomicU64::new(1),
         metrics: metrics_http::NodeMetrics::default(),
         serve_budget: serve::Shaper::new(config_serve_rate),
+        connections: Arc::default(),
+        book_view: Mutex::default(),
     });
     metrics_http::spawn_sampler(&shared)?;
     if let Some(bind) = shared.config.metrics_bind {
@@ -236,6 +243,8 @@ pub(crate) struct ShardCtx {
     pub(crate) share: RefCell<Arc<Vec<PeerListEntry>>>,
     /// The address book (shard 0 only).
     pub(crate) book: Option<RefCell<AddressBook>>,
+    /// The book changed since it was last published to [`Shared::book_view`].
+    pub(crate) book_dirty: std::cell::Cell<bool>,
 }
 
 impl ShardCtx {
@@ -281,6 +290,7 @@ async fn shard_main(
         tasks: RefCell::new(0),
         share: RefCell::new(Arc::new(Vec::new())),
         book,
+        book_dirty: std::cell::Cell::new(true),
     });
     tracing::debug!(shard = ctx.shard.id, %bind, "listening");
 
@@ -347,6 +357,12 @@ async fn save_book(ctx: &Rc<ShardCtx>) {
 
 /// Applies a cross-shard message on this shard.
 fn on_message(ctx: &Rc<ShardCtx>, msg: ShardMsg) {
+    if matches!(
+        msg,
+        ShardMsg::Learned(_) | ShardMsg::Reached { .. } | ShardMsg::Failed(_)
+    ) {
+        ctx.book_dirty.set(true);
+    }
     match msg {
         ShardMsg::Dial(addr) => peer_task::spawn_dial(ctx, addr),
         ShardMsg::Share(peers) => *ctx.share.borrow_mut() = peers,
@@ -440,6 +456,7 @@ async fn connections_maker(ctx: Rc<ShardCtx>) {
             }
         }
         last_try.retain(|_, t| now.duration_since(*t) < REDIAL_BACKOFF);
+        publish_book(&ctx);
         if last_flush.is_none_or(|t| now.duration_since(t) >= BOOK_FLUSH_INTERVAL) {
             last_flush = Some(now);
             if let Some(book) = &ctx.book {
@@ -459,6 +476,19 @@ async fn connections_maker(ctx: Rc<ShardCtx>) {
             log_status(&ctx);
         }
         glommio::timer::sleep(CONNECTIONS_MAKER_INTERVAL).await;
+    }
+}
+
+/// Publishes the book's lists for the RPC when they changed (shard 0, at most once per
+/// [`CONNECTIONS_MAKER_INTERVAL`]).
+fn publish_book(ctx: &ShardCtx) {
+    let Some(book) = &ctx.book else { return };
+    if !ctx.book_dirty.replace(false) {
+        return;
+    }
+    let (white, gray) = book.borrow().lists();
+    if let Ok(mut v) = ctx.shared.book_view.lock() {
+        *v = Arc::new(registry::BookView { white, gray });
     }
 }
 

@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
@@ -16,6 +17,7 @@ use xmrd_shards::latency;
 use super::chain_sync::{
     serve_chain_request, serve_missing_txs, serve_objects, PeerCmd, SyncInput,
 };
+use super::registry::ConnStats;
 use super::serve::{ServeQueue, MAX_QUEUED_SERVE_REQUESTS, MAX_SERVE_HOLD};
 use super::{HostFailure, ShardCtx, ShardMsg};
 use crate::metrics;
@@ -172,14 +174,26 @@ async fn run(ctx: Rc<ShardCtx>, mut stream: TcpStream, peer: SocketAddr, mut con
     ctx.stats().pending.fetch_add(1, Ordering::Relaxed);
     let _ = stream.set_nodelay(true);
     let mut handshaked = false;
+    let registered = ctx
+        .shared
+        .connections
+        .open(peer, conn.direction() == Direction::Inbound);
     let end = future::or(
         async {
             let _ = ctx.closing.acquire(1).await;
             End::Shutdown
         },
-        drive(&ctx, &mut stream, peer, &mut conn, &mut handshaked),
+        drive(
+            &ctx,
+            &mut stream,
+            peer,
+            &mut conn,
+            &mut handshaked,
+            Arc::clone(&registered.stats),
+        ),
     )
     .await;
+    drop(registered);
     // Unwind the counters.
     if handshaked {
         let c = match conn.direction() {
@@ -225,11 +239,14 @@ async fn drive(
     peer: SocketAddr,
     conn: &mut Connection,
     handshaked: &mut bool,
+    stats: Arc<ConnStats>,
 ) -> End {
     let mut buf = vec![0u8; READ_CHUNK_MIN_BYTES];
     let mut sync = SyncLink {
-        opened: Some(Instant::now()),
-        ..SyncLink::default()
+        key: None,
+        outbox: None,
+        opened: Instant::now(),
+        stats,
     };
     let mut serve = ServeQueue::new(ctx.shared.config.serve_rate_per_peer);
     let end = drive_loop(
@@ -242,13 +259,15 @@ async fn drive(
     end
 }
 
-/// This connection's link to the sync thread, once handshaked.
-#[derive(Default)]
+/// This connection's links to the rest of the node: the sync thread (once handshaked)
+/// and its entry in the RPC's connection list.
 pub(crate) struct SyncLink {
     key: Option<PeerKey>,
     outbox: Option<futures_channel::mpsc::UnboundedReceiver<PeerCmd>>,
     /// When the connection task started (for the handshake duration).
-    opened: Option<Instant>,
+    opened: Instant,
+    /// What the RPC's `get_connections` reads of this connection.
+    stats: Arc<ConnStats>,
 }
 
 /// The levin command an event came with (monerod's name), for the per-command
@@ -336,6 +355,7 @@ async fn drive_loop(
             if let Err(e) = stream.write_all(&out).await {
                 return End::Io(e);
             }
+            sync.stats.sent(out.len());
             latency::record(metrics::IO_WRITE_METRIC, submitted.elapsed());
         }
         for since in relays.drain(..) {
@@ -381,6 +401,7 @@ async fn drive_loop(
         match read {
             Ok(0) => return End::Closed,
             Ok(n) => {
+                sync.stats.received(n);
                 let data = buf.get(..n).unwrap_or_default();
                 let decoding = Instant::now();
                 let handled = conn.handle_bytes(decoding, data);
@@ -483,9 +504,17 @@ fn on_event(
     match ev {
         Event::Handshaked { node, sync } => {
             *handshaked = true;
-            if let Some(opened) = link.opened {
-                latency::record(metrics::HANDSHAKE_METRIC, opened.elapsed());
-            }
+            latency::record(metrics::HANDSHAKE_METRIC, link.opened.elapsed());
+            let st = &link.stats;
+            st.peer_id.store(node.peer_id, Ordering::Relaxed);
+            st.support_flags
+                .store(node.support_flags.unwrap_or(0), Ordering::Relaxed);
+            st.height.store(sync.current_height, Ordering::Relaxed);
+            st.pruning_seed
+                .store(sync.pruning_seed.unwrap_or(0), Ordering::Relaxed);
+            st.rpc_port
+                .store(node.rpc_port.unwrap_or(0), Ordering::Relaxed);
+            st.handshaked.store(true, Ordering::Relaxed);
             ctx.shared.metrics.peer_height(sync.current_height);
             ctx.stats().pending.fetch_sub(1, Ordering::Relaxed);
             let c = match conn.direction() {
@@ -546,6 +575,9 @@ fn on_event(
         Event::CoreSync(sync) => {
             tracing::debug!(%peer, height = sync.current_height, "timed sync");
             ctx.shared.metrics.peer_height(sync.current_height);
+            link.stats
+                .height
+                .store(sync.current_height, Ordering::Relaxed);
             if let Some(key) = link.key {
                 let _ = ctx.shared.chain.sync.send(SyncInput::State {
                     key,
@@ -558,7 +590,10 @@ fn on_event(
             tracing::debug!(%peer, count = p.len(), "peer list received");
             ctx.to_book(ShardMsg::Learned(p));
         }
-        Event::SupportFlags(f) => tracing::debug!(%peer, flags = f, "support flags"),
+        Event::SupportFlags(f) => {
+            tracing::debug!(%peer, flags = f, "support flags");
+            link.stats.support_flags.store(f, Ordering::Relaxed);
+        }
         Event::Protocol(m) => return on_protocol(ctx, peer, conn, m, link, serve),
         Event::Pong { peer_id, ok } => tracing::debug!(%peer, peer_id, ok, "pong"),
     }
@@ -640,6 +675,7 @@ fn on_protocol(
 
 /// Hands a new block to the sync thread.
 fn new_block(ctx: &Rc<ShardCtx>, link: &SyncLink, b: BlockCompleteEntry, height: u64) {
+    link.stats.height.store(height, Ordering::Relaxed);
     if let Some(key) = link.key {
         let _ = ctx.shared.chain.sync.send(SyncInput::NewBlock {
             key,

@@ -236,6 +236,17 @@ impl AddressBook {
             .collect()
     }
 
+    /// The white and gray lists, each most recently seen first (for the RPC's
+    /// `/get_peer_list`).
+    pub fn lists(&self) -> (Vec<KnownPeer>, Vec<KnownPeer>) {
+        let sorted = |m: &HashMap<SocketAddr, KnownPeer>| {
+            let mut v: Vec<KnownPeer> = m.values().cloned().collect();
+            v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.addr.cmp(&b.addr)));
+            v
+        };
+        (sorted(&self.white), sorted(&self.gray))
+    }
+
     /// Candidates to dial, best first: anchors, then white by recency, then gray.
     pub fn candidates(&self) -> Vec<SocketAddr> {
         let mut white: Vec<&KnownPeer> = self.white.values().collect();

@@ -181,9 +181,14 @@ impl Api {
             .saturating_sub(prev.cumulative_difficulty))
     }
 
-    /// `fill_block_header_response` (`pow_hash` left empty: `fill_pow_hash` is not
-    /// served).
-    pub(super) fn header_json(&self, b: &StoredBlock, top_count: u64) -> Result<Value, DataError> {
+    /// `fill_block_header_response`; `pow_hash` is computed only when `fill_pow_hash`
+    /// (monerod leaves it empty otherwise).
+    pub(super) fn header_json(
+        &self,
+        b: &StoredBlock,
+        top_count: u64,
+        fill_pow_hash: bool,
+    ) -> Result<Value, DataError> {
         let block = Block::read(&mut b.blob.as_slice()).map_err(|e| {
             DataError::Missing(format!("stored block {} does not parse: {e}", b.height))
         })?;
@@ -213,13 +218,35 @@ impl Api {
             "nonce": block.header.nonce,
             "num_txes": block.transactions.len(),
             "orphan_status": false,
-            "pow_hash": "",
+            "pow_hash": if fill_pow_hash { hex::encode(self.pow_hash(&block, b.height)?) } else { String::new() },
             "prev_hash": hex::encode(block.header.previous),
             "reward": reward,
             "timestamp": block.header.timestamp,
             "wide_cumulative_difficulty": c_wide,
             "wide_difficulty": d_wide,
         }))
+    }
+
+    /// A block's proof-of-work hash (`get_block_longhash`), RandomX keyed by the id of the
+    /// block at its seed height.
+    pub(super) fn pow_hash(&self, block: &Block, height: u64) -> Result<[u8; 32], DataError> {
+        if block.header.hardfork_version < consensus::constants::hf::RANDOMX {
+            return Err(DataError::Missing(format!(
+                "block {height} predates RandomX: CryptoNight PoW hashes are not computed"
+            )));
+        }
+        let seed_height = consensus::pow::seed_height(height);
+        let seed = self
+            .reader()
+            .block_hashes(&[seed_height])?
+            .pop()
+            .flatten()
+            .ok_or_else(|| DataError::Missing(format!("no block at seed height {seed_height}")))?;
+        self.shared
+            .chain
+            .pow
+            .hash(&seed, &block.serialize_pow_hash())
+            .map_err(|e| DataError::Missing(format!("PoW of block {height}: {e}")))
     }
 
     /// `get_adjusted_time(height)`.

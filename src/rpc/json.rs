@@ -49,7 +49,7 @@ pub(super) fn route(api: &Api, path: &str, body: &[u8]) -> Option<Answer> {
         }
         "/get_limit" => get_limit,
         "/get_outs" => super::txs::get_outs,
-        "/get_peer_list" if !api.restricted => get_peer_list,
+        "/get_peer_list" if !api.restricted => super::peers::get_peer_list,
         _ => return None,
     };
     let req = match parse_body(body) {
@@ -150,7 +150,10 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
         "get_last_block_header" | "getlastblockheader" => {
             let count = api.reader().view().block_count;
             let b = api.block_at(count.saturating_sub(1)).map_err(internal)?;
-            Ok(header_answer(api.header_json(&b, count).map_err(internal)?))
+            let fill = bool_param(params, "fill_pow_hash")?;
+            Ok(header_answer(
+                api.header_json(&b, count, fill).map_err(internal)?,
+            ))
         }
         "get_block_header_by_hash" | "getblockheaderbyhash" => header_by_hash(api, params),
         "get_block_header_by_height" | "getblockheaderbyheight" => header_by_height(api, params),
@@ -196,7 +199,11 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
                 json!({"backlog": backlog, "credits": 0, "status": STATUS_OK, "top_hash": "", "untrusted": false}),
             )
         }
-        "get_connections" if unrestricted => Ok(json!({"status": STATUS_OK, "untrusted": false})),
+        "get_connections" if unrestricted => Ok(json!({
+            "connections": super::peers::connections(api),
+            "status": STATUS_OK,
+            "untrusted": false,
+        })),
         "sync_info" if unrestricted => {
             let count = api.reader().view().block_count;
             let target = api
@@ -204,11 +211,18 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
                 .metrics
                 .target_height
                 .load(std::sync::atomic::Ordering::Relaxed);
+            let peers: Vec<Value> = super::peers::connections(api)
+                .into_iter()
+                .map(|info| json!({ "info": info }))
+                .collect();
+            // xmrd's download plan is not monerod's block queue: no `spans`, and the
+            // queue overview is the empty one.
             Ok(json!({
                 "credits": 0,
                 "height": count,
                 "next_needed_pruning_seed": 1,
                 "overview": "[]",
+                "peers": peers,
                 "status": STATUS_OK,
                 "target_height": if target > count { target } else { 0 },
                 "top_hash": "",
@@ -224,12 +238,6 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
     }
 }
 
-/// An IPv4 address as monerod's `ipv4_network_address::ip()`: the address bytes in
-/// memory order read as a little-endian integer.
-fn ipv4_as_u32(ip: std::net::Ipv4Addr) -> u32 {
-    u32::from_le_bytes(ip.octets())
-}
-
 fn get_bans(api: &Api) -> Value {
     let now = std::time::Instant::now();
     let bans = api
@@ -243,7 +251,7 @@ fn get_bans(api: &Api) -> Value {
         .map(|(ip, left)| {
             let seconds = left.map_or(u32::MAX, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
             let raw = match ip {
-                std::net::IpAddr::V4(v4) => ipv4_as_u32(*v4),
+                std::net::IpAddr::V4(v4) => super::peers::ipv4_as_u32(*v4),
                 std::net::IpAddr::V6(_) => 0,
             };
             json!({"host": ip.to_string(), "ip": raw, "seconds": seconds})
@@ -355,7 +363,10 @@ fn header_by_height(api: &Api, params: &Value) -> Result<Value, RpcError> {
         ));
     }
     let b = api.block_at(h).map_err(internal)?;
-    Ok(header_answer(api.header_json(&b, count).map_err(internal)?))
+    let fill = bool_param(params, "fill_pow_hash")?;
+    Ok(header_answer(
+        api.header_json(&b, count, fill).map_err(internal)?,
+    ))
 }
 
 fn height_of(api: &Api, hex: &str) -> Result<u64, RpcError> {
@@ -380,10 +391,11 @@ fn height_of(api: &Api, hex: &str) -> Result<u64, RpcError> {
 
 fn header_by_hash(api: &Api, params: &Value) -> Result<Value, RpcError> {
     let count = api.reader().view().block_count;
+    let fill = bool_param(params, "fill_pow_hash")?;
     let one = |hex: &str| -> Result<Value, RpcError> {
         let h = height_of(api, hex)?;
         let b = api.block_at(h).map_err(internal)?;
-        api.header_json(&b, count).map_err(internal)
+        api.header_json(&b, count, fill).map_err(internal)
     };
     let mut out = header_answer(Value::Null);
     if let Some(hex) = params
@@ -431,6 +443,7 @@ fn headers_range(api: &Api, params: &Value) -> Result<Value, RpcError> {
     if end - start > max {
         return Err((ERROR_RESTRICTED, "Too many block headers requested.".into()));
     }
+    let fill = bool_param(params, "fill_pow_hash")?;
     let heights: Vec<u64> = (start..=end).collect();
     let blocks = api
         .reader()
@@ -439,7 +452,7 @@ fn headers_range(api: &Api, params: &Value) -> Result<Value, RpcError> {
     let mut headers = Vec::with_capacity(blocks.len());
     for b in blocks {
         let b = b.ok_or_else(|| internal(DataError::Missing("block in range".into())))?;
-        headers.push(api.header_json(&b, count).map_err(internal)?);
+        headers.push(api.header_json(&b, count, fill).map_err(internal)?);
     }
     Ok(json!({
         "credits": 0,
@@ -473,7 +486,8 @@ fn get_block(api: &Api, params: &Value) -> Result<Value, RpcError> {
         }
     };
     let b = api.block_at(h).map_err(internal)?;
-    let header = api.header_json(&b, count).map_err(internal)?;
+    let fill = bool_param(params, "fill_pow_hash")?;
+    let header = api.header_json(&b, count, fill).map_err(internal)?;
     let block = monero_oxide::block::Block::read(&mut b.blob.as_slice())
         .map_err(|e| internal(DataError::Missing(format!("stored block {h}: {e}"))))?;
     let tx_hashes: Vec<String> = block.transactions.iter().map(hex::encode).collect();
@@ -525,6 +539,7 @@ fn info(api: &Api) -> Result<Value, DataError> {
         .target_height
         .load(std::sync::atomic::Ordering::Relaxed);
     let synchronized = api.synchronized();
+    let (white, gray) = super::peers::book_sizes(api);
     let pool_size = api.pool().map_or(0, |p| p.len());
     let choice = api.shared.config.choice;
     use crate::node::NetworkChoice as N;
@@ -552,7 +567,7 @@ fn info(api: &Api) -> Result<Value, DataError> {
         "difficulty": d,
         "difficulty_top64": d_top,
         "free_space": if restricted { u64::MAX } else { free_space(&api.shared.config.data_dir) },
-        "grey_peerlist_size": 0,
+        "grey_peerlist_size": if restricted { 0 } else { gray },
         "height": count,
         "height_without_bootstrap": if restricted { 0 } else { count },
         "incoming_connections_count": if restricted { 0 } else { incoming },
@@ -577,7 +592,7 @@ fn info(api: &Api) -> Result<Value, DataError> {
         "update_available": false,
         "version": if restricted { String::new() } else { format!("0.18.0.0-xmrd-{}", env!("CARGO_PKG_VERSION")) },
         "was_bootstrap_ever_used": false,
-        "white_peerlist_size": 0,
+        "white_peerlist_size": if restricted { 0 } else { white },
         "wide_cumulative_difficulty": c_wide,
         "wide_difficulty": d_wide,
     }))
@@ -617,11 +632,6 @@ fn get_limit(api: &Api, _: &Value) -> Value {
     // downloads) and xmrd's `--limit-rate-up` (monerod's flag and default, 2048 kB/s).
     let up = api.shared.config.serve_rate / crate::node::serve::KB;
     json!({"limit_down": 8192, "limit_up": up, "status": STATUS_OK, "untrusted": false})
-}
-
-fn get_peer_list(_: &Api, _: &Value) -> Value {
-    // The address book lives on shard 0 and is not shared with the RPC yet.
-    json!({"status": STATUS_OK, "untrusted": false})
 }
 
 fn get_output_distribution(api: &Api, params: &Value) -> Result<Value, RpcError> {

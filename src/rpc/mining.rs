@@ -42,6 +42,12 @@ pub const MAX_RESERVE_SIZE: u64 = 255;
 /// Most blocks one `generateblocks` makes (monerod has no bound; this keeps one call
 /// within the request time bound).
 pub const MAX_GENERATE_BLOCKS: u64 = 1000;
+/// The extra-nonce bytes `generateblocks` reserves in each miner transaction
+/// (monerod's `template_req.reserve_size = 1`).
+const GENERATE_RESERVE_SIZE: usize = 1;
+/// How long one `generateblocks` may grind nonces in all: the RPC's request bound, as
+/// monerod (which grinds up to 2^32 nonces) has none.
+const GENERATE_TIME_LIMIT: std::time::Duration = super::limits::REQUEST_TIMEOUT;
 /// `TX_EXTRA_TAG_PUBKEY`.
 const TX_EXTRA_TAG_PUBKEY: u8 = 0x01;
 /// `TX_EXTRA_NONCE`.
@@ -373,9 +379,11 @@ pub(super) fn submit_block(api: &Api, params: &Value) -> Result<Value, RpcError>
     Ok(json!({"status": STATUS_OK, "untrusted": false}))
 }
 
-/// `generateblocks` (regtest): templates for `wallet_address`, each with a nonce meeting
-/// the difficulty (found at once under `--fixed-difficulty 1`; otherwise refused, as
-/// xmrd does not hash from the RPC), submitted one after the other.
+/// `generateblocks` (regtest), as monerod's `on_generateblocks`: for each block a
+/// template for `wallet_address` (with monerod's 1-byte reserve), a nonce from
+/// `starting_nonce` up whose RandomX hash meets the template's difficulty (every hash
+/// computed, as `miner::find_nonce_for_given_block`), then the block is submitted.
+/// `height` is the last block's height (the chain's height when none is made).
 pub(super) fn generateblocks(api: &Api, params: &Value) -> Result<Value, RpcError> {
     if !matches!(api.net(), ConsensusNet::Regtest { .. }) {
         return Err((
@@ -398,29 +406,65 @@ pub(super) fn generateblocks(api: &Api, params: &Value) -> Result<Value, RpcErro
         .and_then(Value::as_str)
         .unwrap_or("");
     let to = parse_address(api.net(), addr)?;
+    let starting_nonce = params
+        .get("starting_nonce")
+        .and_then(Value::as_u64)
+        .and_then(|x| u32::try_from(x).ok())
+        .unwrap_or(0);
+    let started = std::time::Instant::now();
     let mut blocks = Vec::new();
+    let mut height = api.reader().view().block_count;
     for _ in 0..n {
-        let (mut block, _, _, difficulty) = template(api, &to, 0)?;
-        if difficulty > 1 {
-            return Err((
-                ERROR_INTERNAL,
-                "xmrd mines from RPC only at difficulty 1 (--fixed-difficulty 1)".into(),
-            ));
+        let (mut block, _, _, difficulty) = template(api, &to, GENERATE_RESERVE_SIZE)?;
+        let block_height = api.reader().view().block_count;
+        let seed = seed_at(api, block_height)?;
+        block.header.nonce = starting_nonce;
+        loop {
+            let hash = api
+                .shared
+                .chain
+                .pow
+                .hash(&seed, &block.serialize_pow_hash())
+                .map_err(|e| (ERROR_INTERNAL, format!("Internal error: PoW: {e}")))?;
+            if consensus::pow::check_hash(&hash, difficulty) {
+                break;
+            }
+            if block.header.nonce == u32::MAX || started.elapsed() > GENERATE_TIME_LIMIT {
+                return Err((
+                    ERROR_INTERNAL,
+                    format!(
+                        "Internal error: no nonce meeting difficulty {difficulty} found within {} s",
+                        GENERATE_TIME_LIMIT.as_secs()
+                    ),
+                ));
+            }
+            block.header.nonce += 1;
         }
-        block.header.nonce = params
-            .get("starting_nonce")
-            .and_then(Value::as_u64)
-            .and_then(|x| u32::try_from(x).ok())
-            .unwrap_or(0);
         let id = submit(api, block.serialize())?;
         blocks.push(hex::encode(id));
+        height = block_height;
     }
     Ok(json!({
         "blocks": blocks,
-        "height": api.reader().view().block_count,
+        "height": height,
         "status": STATUS_OK,
         "untrusted": false,
     }))
+}
+
+/// The RandomX seed of a block at `height`: the id of the block at its seed height.
+fn seed_at(api: &Api, height: u64) -> Result<[u8; 32], RpcError> {
+    let h = consensus::pow::seed_height(height);
+    api.reader()
+        .block_hashes(&[h])
+        .ok()
+        .and_then(|mut v| v.pop().flatten())
+        .ok_or_else(|| {
+            (
+                ERROR_INTERNAL,
+                format!("Internal error: no block at seed height {h}"),
+            )
+        })
 }
 
 #[cfg(test)]

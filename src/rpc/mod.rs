@@ -27,6 +27,8 @@ pub mod limits;
 #[cfg(feature = "node")]
 pub mod mining;
 #[cfg(feature = "node")]
+mod peers;
+#[cfg(feature = "node")]
 pub mod server;
 #[cfg(feature = "node")]
 pub mod tls;
