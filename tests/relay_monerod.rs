@@ -136,6 +136,8 @@ fn blocks_mined_on_a_reach_b_through_xmrd() {
             .arg("--wallet-dir")
             .arg(work.join("wallets"))
             .args(["--log-level", "0"])
+            .arg("--log-file")
+            .arg(work.join("wallet-rpc.log"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -319,8 +319,10 @@ fn digest_login_and_autodetected_tls_serve_monero_wallet_rpc() {
     assert_eq!(body_json(&ok)["height"], 1);
 
     // The real wallet, plaintext then TLS, with the login.
+    // (in the work dir: even `--version` writes a log file where it runs)
     let installed = Command::new("monero-wallet-rpc")
         .arg("--version")
+        .current_dir(&work)
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
