@@ -1,9 +1,10 @@
-//! Host failures and bans, as monerod's `add_host_fail` / `block_host`: more than
-//! `FAILS_BEFORE_BAN` failures ban the IP for `BAN_DURATION`. `--ban-list FILE` adds
-//! permanent bans (one IP per line, `#` comments).
+//! Host failures and bans, as monerod's `add_host_fail` / `block_host` /
+//! `block_subnet`: more than `FAILS_BEFORE_BAN` failures ban the IP for `BAN_DURATION`.
+//! `--ban-list FILE` adds permanent bans (one IP or IPv4 subnet `a.b.c.d/n` per line,
+//! `#` comments); RPC `set_bans` bans hosts and IPv4 subnets for a time.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,6 +32,43 @@ pub fn save_timed(dir: &Path, bans: &[(IpAddr, u64)]) -> std::io::Result<()> {
     std::fs::rename(tmp, dir.join(BANS_FILE))
 }
 
+/// An IPv4 subnet, as monerod's `ipv4_network_subnet`: the address with its host bits
+/// cleared, and the prefix length (0–32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ipv4Subnet {
+    network: Ipv4Addr,
+    prefix: u8,
+}
+
+impl Ipv4Subnet {
+    /// `a.b.c.d/n` (monerod's `get_ipv4_subnet_address` without an implicit /32): `None`
+    /// when there is no `/`, the prefix is over 32 or the address does not parse.
+    pub fn parse(s: &str) -> Option<Ipv4Subnet> {
+        let (ip, prefix) = s.split_once('/')?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
+        let ip: Ipv4Addr = ip.parse().ok()?;
+        Some(Ipv4Subnet {
+            network: Ipv4Addr::from(u32::from(ip) & Self::mask(prefix)),
+            prefix,
+        })
+    }
+
+    fn mask(prefix: u8) -> u32 {
+        u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
+    }
+
+    /// Whether `ip` is in the subnet.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & Self::mask(self.prefix) == u32::from(self.network)
+    }
+}
+
+impl std::fmt::Display for Ipv4Subnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 /// What a failure did to the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostFailure {
@@ -40,11 +78,12 @@ pub enum HostFailure {
     Banned,
 }
 
-/// Failures and bans per IP.
+/// Failures and bans per IP, and banned IPv4 subnets.
 #[derive(Debug, Default)]
 pub struct BanList {
     fails: HashMap<IpAddr, u32>,
     banned: HashMap<IpAddr, Option<Instant>>,
+    subnets: HashMap<Ipv4Subnet, Option<Instant>>,
 }
 
 impl BanList {
@@ -59,9 +98,13 @@ impl BanList {
                 if line.is_empty() {
                     continue;
                 }
+                if let Some(subnet) = Ipv4Subnet::parse(line) {
+                    b.subnets.insert(subnet, None);
+                    continue;
+                }
                 let ip: IpAddr = line.parse().map_err(|e| {
                     anyhow::anyhow!(
-                        "{}:{}: {line:?} is not an IP address: {e}",
+                        "{}:{}: {line:?} is not an IP address or IPv4 subnet: {e}",
                         p.display(),
                         n + 1
                     )
@@ -72,8 +115,17 @@ impl BanList {
         Ok(b)
     }
 
-    /// Whether `ip` is banned at `now`.
+    /// Whether `ip` is banned at `now`, itself or by its subnet.
     pub fn is_banned(&mut self, ip: IpAddr, now: Instant) -> bool {
+        if let IpAddr::V4(v4) = ip {
+            if !self.subnets.is_empty() {
+                self.subnets
+                    .retain(|_, until| until.is_none_or(|t| now < t));
+                if self.subnets.keys().any(|s| s.contains(v4)) {
+                    return true;
+                }
+            }
+        }
         match self.banned.get(&ip) {
             Some(None) => true,
             Some(Some(until)) if now < *until => true,
@@ -111,6 +163,31 @@ impl BanList {
         self.banned.remove(&ip);
     }
 
+    /// Bans the IPv4 subnet for `duration` (`None`: until restart), as RPC `set_bans`
+    /// does with `a.b.c.d/n`.
+    pub fn ban_subnet(&mut self, subnet: Ipv4Subnet, duration: Option<Duration>, now: Instant) {
+        self.subnets.insert(subnet, duration.map(|d| now + d));
+    }
+
+    /// Lifts a subnet ban.
+    pub fn unban_subnet(&mut self, subnet: Ipv4Subnet) {
+        self.subnets.remove(&subnet);
+    }
+
+    /// The subnet bans in force at `now` and the time left on each (`None`: permanent).
+    pub fn subnet_bans(&self, now: Instant) -> Vec<(Ipv4Subnet, Option<Duration>)> {
+        let mut v: Vec<_> = self
+            .subnets
+            .iter()
+            .filter_map(|(s, until)| match until {
+                None => Some((*s, None)),
+                Some(t) => t.checked_duration_since(now).map(|left| (*s, Some(left))),
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     /// The bans in force at `now` and the time left on each (`None`: permanent).
     pub fn bans(&self, now: Instant) -> Vec<(IpAddr, Option<std::time::Duration>)> {
         let mut v: Vec<_> = self
@@ -125,9 +202,9 @@ impl BanList {
         v
     }
 
-    /// How many hosts are banned.
+    /// How many hosts and subnets are banned.
     pub fn banned_count(&self) -> usize {
-        self.banned.len()
+        self.banned.len() + self.subnets.len()
     }
 
     /// The timed bans still running at `now`, as (IP, unix time they end), for saving.
@@ -191,6 +268,35 @@ mod tests {
     }
 
     #[test]
+    fn subnets_parse_as_monerods_and_ban_their_hosts_for_a_time() {
+        let s = Ipv4Subnet::parse("10.1.2.3/16").unwrap();
+        assert_eq!(s.to_string(), "10.1.0.0/16");
+        assert!(s.contains("10.1.255.1".parse().unwrap()));
+        assert!(!s.contains("10.2.0.1".parse().unwrap()));
+        assert_eq!(
+            Ipv4Subnet::parse("1.2.3.4/0").unwrap().to_string(),
+            "0.0.0.0/0"
+        );
+        assert_eq!(
+            Ipv4Subnet::parse("1.2.3.4/32").unwrap().to_string(),
+            "1.2.3.4/32"
+        );
+        for bad in ["1.2.3.4", "1.2.3.4/33", "1.2.3/8", "::1/64", "x/8"] {
+            assert!(Ipv4Subnet::parse(bad).is_none(), "{bad}");
+        }
+        let mut b = BanList::default();
+        let now = Instant::now();
+        b.ban_subnet(s, Some(Duration::from_secs(60)), now);
+        assert!(b.is_banned("10.1.9.9".parse().unwrap(), now));
+        assert!(!b.is_banned("10.3.9.9".parse().unwrap(), now));
+        assert_eq!(b.subnet_bans(now), vec![(s, Some(Duration::from_secs(60)))]);
+        assert!(!b.is_banned("10.1.9.9".parse().unwrap(), now + Duration::from_secs(61)));
+        b.ban_subnet(s, None, now);
+        b.unban_subnet(s);
+        assert!(!b.is_banned("10.1.9.9".parse().unwrap(), now));
+    }
+
+    #[test]
     fn timed_bans_survive_a_restart() {
         let dir = std::env::temp_dir().join(format!("xmrd-bans-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -219,6 +325,10 @@ mod tests {
             Instant::now() + BAN_DURATION * 9
         ));
         assert!(b.is_banned("::1".parse().unwrap(), Instant::now()));
+        std::fs::write(&f, "192.168.7.9/24\n").unwrap();
+        let mut b = BanList::load(Some(&f)).unwrap();
+        assert!(b.is_banned("192.168.7.200".parse().unwrap(), Instant::now()));
+        assert!(!b.is_banned("192.168.8.1".parse().unwrap(), Instant::now()));
         std::fs::write(&f, "not-an-ip\n").unwrap();
         assert!(BanList::load(Some(&f)).is_err());
     }

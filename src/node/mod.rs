@@ -7,7 +7,7 @@
 //! connect and disconnect: per-IP connection counts and the failure/ban table (a mutex
 //! held for a map lookup, never across an await).
 
-mod bans;
+pub mod bans;
 pub mod chain_sync;
 mod config;
 pub mod metrics_http;
@@ -117,6 +117,8 @@ pub struct Shared {
     pub connections: Arc<registry::Connections>,
     /// The address book's lists as shard 0 last published them, for the RPC.
     pub book_view: Mutex<Arc<registry::BookView>>,
+    /// Bumped by every RPC ban: connection tasks then check their peer against the bans.
+    pub ban_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -216,6 +218,7 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         serve_budget: serve::Shaper::new(config_serve_rate),
         connections: Arc::default(),
         book_view: Mutex::default(),
+        ban_epoch: std::sync::atomic::AtomicU64::new(0),
     });
     metrics_http::spawn_sampler(&shared)?;
     if let Some(bind) = shared.config.metrics_bind {

@@ -298,7 +298,26 @@ async fn drive_loop(
     let mut woken: Option<PeerCmd> = None;
     // Relays queued in this round, by arrival time of the block: recorded once written.
     let mut relays: Vec<Instant> = Vec::new();
+    let mut ban_epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed);
     loop {
+        // An operator's ban (RPC `set_bans`) drops a connected peer too, as monerod's
+        // `block_host` does: checked at the connection's next wake.
+        let epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed);
+        if epoch != ban_epoch {
+            ban_epoch = epoch;
+            let banned = ctx
+                .shared
+                .bans
+                .lock()
+                .map(|mut b| b.is_banned(peer.ip(), Instant::now()))
+                .unwrap_or(false);
+            if banned {
+                return End::Fault(PeerFault::Protocol {
+                    reason: "banned by the operator".into(),
+                    score: 0,
+                });
+            }
+        }
         // What the last read brought first, so that its answers go out in this round.
         while let Some(ev) = conn.poll_event() {
             let started = Instant::now();

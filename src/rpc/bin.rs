@@ -569,11 +569,8 @@ fn get_output_distribution(
     }
     let mut out = Vec::new();
     for &amount in &req.amounts.0 {
-        if amount != 0 {
-            return failed;
-        }
         let Ok(Some((start, dist, base))) =
-            api.rct_distribution(req.from_height, req.to_height, req.cumulative)
+            api.output_distribution(amount, req.from_height, req.to_height, req.cumulative)
         else {
             return failed;
         };

@@ -429,7 +429,116 @@ impl Api {
         }
         Ok(Some((start, dist, base)))
     }
+
+    /// The distribution of the pre-RingCT outputs of `amount` (non-zero), as monerod's
+    /// `BlockchainLMDB::get_output_distribution` and `RpcHandler::get_output_distribution`
+    /// give it: per height from `from_height` (`to_height` 0: to the top), the outputs
+    /// below `from_height` counted into the first height, `base` 0.
+    pub(super) fn amount_distribution(
+        &self,
+        amount: u64,
+        from_height: u64,
+        to_height: u64,
+        cumulative: bool,
+    ) -> Result<Option<(u64, Vec<u64>, u64)>, DataError> {
+        let count = self.reader().view().block_count;
+        let to = if to_height == 0 {
+            count.saturating_sub(1)
+        } else {
+            to_height
+        };
+        if (to > 0 && to < from_height) || count == 0 || from_height >= count || to >= count {
+            return Ok(None);
+        }
+        let heights = self.reader().pre_rct_output_heights(amount)?;
+        Ok(Some((
+            from_height,
+            distribution_by_height(&heights, count, from_height, to, cumulative),
+            0,
+        )))
+    }
+
+    /// The distribution for one requested amount: RingCT (0) or pre-RingCT.
+    pub(super) fn output_distribution(
+        &self,
+        amount: u64,
+        from_height: u64,
+        to_height: u64,
+        cumulative: bool,
+    ) -> Result<Option<(u64, Vec<u64>, u64)>, DataError> {
+        if amount == 0 {
+            self.rct_distribution(from_height, to_height, cumulative)
+        } else {
+            self.amount_distribution(amount, from_height, to_height, cumulative)
+        }
+    }
+}
+
+/// The per-height counts of outputs at `heights` (ascending) on a chain of `count`
+/// blocks, from `from` to `to` inclusive, the outputs below `from` counted into the first
+/// height, cumulative or not (monerod's LMDB walk, then `RpcHandler`'s cut and
+/// `process_distribution`). `from < count` and `to < count` are the caller's checks.
+fn distribution_by_height(
+    heights: &[u64],
+    count: u64,
+    from: u64,
+    to: u64,
+    cumulative: bool,
+) -> Vec<u64> {
+    let len = usize::try_from(count.saturating_sub(from)).unwrap_or(0);
+    let mut dist = vec![0u64; len];
+    let mut below = 0u64;
+    for &h in heights {
+        match h.checked_sub(from) {
+            Some(i) => {
+                // Outputs at or above `count` were committed after the view was taken.
+                if let Some(d) = usize::try_from(i).ok().and_then(|i| dist.get_mut(i)) {
+                    *d += 1;
+                }
+            }
+            None => below += 1,
+        }
+    }
+    if let Some(first) = dist.first_mut() {
+        *first += below;
+    }
+    let mut running = 0u64;
+    for d in dist.iter_mut() {
+        running += *d;
+        *d = running;
+    }
+    if to > 0 {
+        dist.truncate(usize::try_from(to.saturating_sub(from) + 1).unwrap_or(usize::MAX));
+    }
+    if !cumulative {
+        let mut prev = 0u64;
+        for d in dist.iter_mut() {
+            let c = *d;
+            *d = c - prev;
+            prev = c;
+        }
+    }
+    dist
 }
 
 /// `BLOCK_REWARD_OVERESTIMATE` (10 XMR): the reward used when it cannot be computed.
 pub const BLOCK_REWARD_OVERESTIMATE: u64 = 10_000_000_000_000;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rpc_amount_distribution_counts_as_monerods_lmdb_walk() {
+        use super::distribution_by_height as d;
+        // Outputs at heights 1, 1, 3, 5 and 9 on a chain of 10 blocks.
+        let h = [1, 1, 3, 5, 9];
+        assert_eq!(d(&h, 10, 0, 9, true), vec![0, 2, 2, 3, 3, 4, 4, 4, 4, 5]);
+        assert_eq!(d(&h, 10, 0, 9, false), vec![0, 2, 0, 1, 0, 1, 0, 0, 0, 1]);
+        // From 3: the two outputs below count into the first height.
+        assert_eq!(d(&h, 10, 3, 6, true), vec![3, 3, 4, 4]);
+        assert_eq!(d(&h, 10, 3, 6, false), vec![3, 0, 1, 0]);
+        // None of that amount: zeros over the range.
+        assert_eq!(d(&[], 10, 4, 0, true), vec![0; 6]);
+        // An output committed after the view (height 12 on a 10-block view) is not counted.
+        assert_eq!(d(&[2, 12], 10, 0, 3, true), vec![0, 0, 1, 1]);
+    }
+}

@@ -238,32 +238,42 @@ fn call(api: &Api, method: &str, params: &Value) -> Result<Value, RpcError> {
     }
 }
 
+/// `get_bans`: banned hosts (with monerod's `ip` integer for IPv4), then banned subnets
+/// (`a.b.c.d/n`, `ip` 0), each with the seconds left.
 fn get_bans(api: &Api) -> Value {
     let now = std::time::Instant::now();
-    let bans = api
+    let (hosts, subnets) = api
         .shared
         .bans
         .lock()
-        .map(|b| b.bans(now))
+        .map(|b| (b.bans(now), b.subnet_bans(now)))
         .unwrap_or_default();
-    let list: Vec<Value> = bans
+    let seconds = |left: Option<std::time::Duration>| {
+        left.map_or(u32::MAX, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+    };
+    let mut list: Vec<Value> = hosts
         .iter()
         .map(|(ip, left)| {
-            let seconds = left.map_or(u32::MAX, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
             let raw = match ip {
                 std::net::IpAddr::V4(v4) => super::peers::ipv4_as_u32(*v4),
                 std::net::IpAddr::V6(_) => 0,
             };
-            json!({"host": ip.to_string(), "ip": raw, "seconds": seconds})
+            json!({"host": ip.to_string(), "ip": raw, "seconds": seconds(*left)})
         })
         .collect();
+    list.extend(
+        subnets
+            .iter()
+            .map(|(s, left)| json!({"host": s.to_string(), "ip": 0, "seconds": seconds(*left)})),
+    );
     json!({"bans": list, "status": STATUS_OK, "untrusted": false})
 }
 
-/// `set_bans`: each entry bans (for `seconds`) or unbans a host given by `host` or by
-/// its `ip` integer. Subnets (monerod's `a.b.c.d/n`) are not banned by xmrd yet and are
-/// refused as an unsupported host.
+/// `set_bans`: each entry bans (for `seconds`) or unbans an IPv4 subnet `a.b.c.d/n`, a
+/// host, or (no `host`) an IPv4 address given as monerod's `ip` integer. Banned peers
+/// already connected are dropped at their connection's next wake.
 fn set_bans(api: &Api, params: &Value) -> Result<Value, RpcError> {
+    use crate::node::bans::Ipv4Subnet;
     let list = match params.get("bans") {
         None => Vec::new(),
         Some(v) => v.as_array().cloned().ok_or_else(invalid_params)?,
@@ -271,8 +281,25 @@ fn set_bans(api: &Api, params: &Value) -> Result<Value, RpcError> {
     let now = std::time::Instant::now();
     for b in &list {
         let host = b.get("host").and_then(Value::as_str).unwrap_or("");
+        let ban = b.get("ban").and_then(Value::as_bool).unwrap_or(false);
+        let seconds = b.get("seconds").and_then(Value::as_u64).unwrap_or(0);
+        let duration = Some(std::time::Duration::from_secs(seconds));
+        let Ok(mut bans) = api.shared.bans.lock() else {
+            return Err((ERROR_INTERNAL, "Internal error".into()));
+        };
+        if let Some(subnet) = Ipv4Subnet::parse(host) {
+            if ban {
+                bans.ban_subnet(subnet, duration, now);
+            } else {
+                bans.unban_subnet(subnet);
+            }
+            continue;
+        }
         let ip: std::net::IpAddr = if host.is_empty() {
             let raw = b.get("ip").and_then(Value::as_u64).unwrap_or(0);
+            if raw == 0 {
+                return Err((ERROR_WRONG_PARAM, "No ip/host supplied".into()));
+            }
             let raw = u32::try_from(raw).map_err(|_| invalid_params())?;
             std::net::IpAddr::V4(std::net::Ipv4Addr::from(raw.to_le_bytes()))
         } else {
@@ -283,16 +310,15 @@ fn set_bans(api: &Api, params: &Value) -> Result<Value, RpcError> {
                 )
             })?
         };
-        let ban = b.get("ban").and_then(Value::as_bool).unwrap_or(false);
-        let seconds = b.get("seconds").and_then(Value::as_u64).unwrap_or(0);
-        if let Ok(mut bans) = api.shared.bans.lock() {
-            if ban {
-                bans.ban(ip, Some(std::time::Duration::from_secs(seconds)), now);
-            } else {
-                bans.unban(ip);
-            }
+        if ban {
+            bans.ban(ip, duration, now);
+        } else {
+            bans.unban(ip);
         }
     }
+    api.shared
+        .ban_epoch
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(json!({"status": STATUS_OK, "untrusted": false}))
 }
 
@@ -665,11 +691,8 @@ fn get_output_distribution(api: &Api, params: &Value) -> Result<Value, RpcError>
     };
     let mut out = Vec::new();
     for amount in amounts {
-        if amount != 0 {
-            return Err(failed());
-        }
         let (start, dist, base) = api
-            .rct_distribution(from, to, cumulative)
+            .output_distribution(amount, from, to, cumulative)
             .map_err(internal)?
             .ok_or_else(failed)?;
         out.push(json!({

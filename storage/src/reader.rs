@@ -267,6 +267,27 @@ impl ChainReader {
         })
     }
 
+    /// The block height of every pre-RingCT output of `amount`, in index order (which is
+    /// chain order): one forward scan of that amount's keys, for the RPC's output
+    /// distribution of an amount.
+    pub fn pre_rct_output_heights(&self, amount: u64) -> Result<Vec<u64>> {
+        let handle = self.db.cf(schema::OUTPUTS_PRE_RCT)?;
+        self.with_snapshot(|db, _ro| {
+            let mut it = db.raw_iterator_cf(handle);
+            it.seek(pre_rct_key(amount, 0));
+            let mut heights = Vec::new();
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if k.get(..8) != Some(&amount.to_be_bytes()[..]) {
+                    break;
+                }
+                heights.push(decode_output(v, schema::OUTPUTS_PRE_RCT)?.tx.height);
+                it.next();
+            }
+            it.status()?;
+            Ok(heights)
+        })
+    }
+
     /// Alternative blocks by hash.
     pub fn alt_blocks(&self, hashes: &[Hash]) -> Result<Vec<Option<AltBlock>>> {
         self.multi(schema::ALT_BLOCKS, hashes, crate::records::decode_alt_block)
