@@ -3,9 +3,9 @@
 //! (CryptoNight-R), written from the algorithm in pure Rust.
 //!
 //! One hash:
-//! 1. Keccak state of the input, 200 bytes ([`keccak_state`]).
+//! 1. Keccak state of the input, 200 bytes (`keccak_state`).
 //! 2. Fill a 2 MiB scratchpad: bytes 64..192 of the state, ten AES rounds at a time with
-//!    keys from bytes 0..32, chunk after chunk ([`aes_rounds`]).
+//!    keys from bytes 0..32, chunk after chunk (`aes_rounds`).
 //! 3. 2^19 iterations of two dependent steps over random scratchpad addresses: an AES
 //!    round, then a 64×64-bit multiply (with the variants' tweaks below).
 //! 4. Fold the scratchpad back into bytes 64..192 with keys from bytes 32..64, permute the
@@ -14,12 +14,15 @@
 //! Variant 1 tweaks one byte of each first-step write and XORs a value from the input's
 //! bytes 35..43 into each second-step write, so it needs 43 bytes of input. Variant 2
 //! shuffles the three neighbouring 16-byte blocks of each access and adds a division and
-//! square root ([`int_math`]); variant 4 keeps the shuffle, drops that integer math and
-//! runs a height-dependent random program instead ([`random_math`]).
+//! square root (`int_math`); variant 4 keeps the shuffle, drops that integer math and
+//! runs a height-dependent random program instead (`random_math`).
 //!
-//! Never reads the chain and never touches a shard: a hash costs ~10–40 ms of one core, so
-//! hashing belongs on the crypto worker pool, each worker keeping its own [`CnHasher`]
-//! (which owns the scratchpad). Which variant a block uses is
+//! Never reads the chain and never touches a shard: a hash costs tens of milliseconds of
+//! one core (measured by `benches/cryptonight.rs` on the 2-core development VM: ~30 ms for
+//! variants 0 and 1, ~45 ms for 2, ~135 ms for R; the main loop waits on its two
+//! dependent scratchpad loads per iteration, R on its interpreter), so hashing belongs on
+//! the crypto worker pool, each worker keeping its own [`CnHasher`] (which owns the
+//! scratchpad). Which variant a block uses is
 //! [`cn_variant_for_major_version`]; monerod's hard-coded PoW of block 202612 is the
 //! caller's business.
 

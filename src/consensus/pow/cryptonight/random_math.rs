@@ -119,6 +119,11 @@ impl Program {
     }
 
     /// Runs the program on the registers (`v4_random_math`).
+    ///
+    /// A plain loop over the instructions. Two alternatives measured slower on the
+    /// development VM (~150 against ~122 ms per hash): unrolling to one dispatch per
+    /// instruction slot, and keeping the registers in locals with a dispatch on
+    /// (operation, destination).
     #[inline(always)]
     pub(super) fn run(&self, r: &mut [u32; REGISTERS]) {
         for ins in self.instructions() {
