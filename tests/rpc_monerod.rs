@@ -35,6 +35,9 @@ const X_P2P: u16 = 22413;
 const X_RPC: u16 = 22414;
 const WALLET_ON_M: u16 = 22415;
 const WALLET_ON_X: u16 = 22416;
+/// monerod's and xmrd's second, restricted RPC servers (`--rpc-restricted-bind-port`).
+const M_RESTRICTED: u16 = 22417;
+const X_RESTRICTED: u16 = 22418;
 
 /// Fields whose values legitimately differ between two nodes serving the same chain:
 /// node-local figures (database size and free space, start time, connection counts,
@@ -253,11 +256,32 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
         &std::fs::read_to_string(rp.join("chains/regtest-700b-2500tx.json")).unwrap(),
     )
     .unwrap();
-    let m = ServedMonerod::start(&rp, &chain, &work.join("m"), M, None).unwrap();
+    let m = ServedMonerod::start_with_flags(
+        &rp,
+        &chain,
+        &work.join("m"),
+        M,
+        None,
+        &format!("--rpc-restricted-bind-port {M_RESTRICTED}"),
+    )
+    .unwrap();
     let (base, top) = m.top().unwrap();
     let data = work.join("xmrd");
     let log = work.join("xmrd.log");
-    let x = spawn_xmrd_rpc(&data, X_P2P, X_RPC, M.0, &["--rpc-ssl", "disabled"], &log).unwrap();
+    let x = spawn_xmrd_rpc(
+        &data,
+        X_P2P,
+        X_RPC,
+        M.0,
+        &[
+            "--rpc-ssl",
+            "disabled",
+            "--rpc-restricted-bind-port",
+            &X_RESTRICTED.to_string(),
+        ],
+        &log,
+    )
+    .unwrap();
     let synced = wait_for("xmrd to sync the chain and answer get_height", 600, || {
         let h = post(X_RPC, "/get_height", &json!({}))?;
         (h["height"].as_u64()? >= base).then_some(h)
@@ -367,6 +391,76 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
         diffs.is_empty(),
         "JSON answers differ:\n{}",
         diffs.join("\n")
+    );
+
+    // (c) restricted RPC: the same answers from both restricted servers, what monerod
+    // hides hidden (methods "not found", URIs 404, bounds and node figures).
+    let restricted_calls: Vec<(&str, Value)> = vec![
+        ("get_info", json!({})),
+        ("get_connections", json!({})),
+        ("sync_info", json!({})),
+        ("get_bans", json!({})),
+        (
+            "set_bans",
+            json!({"bans": [{"host": "10.1.1.1", "ban": true, "seconds": 5}]}),
+        ),
+        ("generateblocks", json!({"amount_of_blocks": 1})),
+        (
+            "get_block_headers_range",
+            json!({"start_height": 0, "end_height": 699}),
+        ),
+        (
+            "get_block_headers_range",
+            json!({"start_height": 0, "end_height": 1500}),
+        ),
+        (
+            "get_output_distribution",
+            json!({"amounts": [1_000_000_000_000u64], "binary": false}),
+        ),
+        (
+            "get_output_distribution",
+            json!({"amounts": [0], "from_height": 650, "binary": false}),
+        ),
+        ("get_fee_estimate", json!({})),
+        ("get_txpool_backlog", json!({})),
+        ("hard_fork_info", json!({})),
+    ];
+    let mut restricted_diffs = Vec::new();
+    for (method, params) in &restricted_calls {
+        let body = json!({"jsonrpc": "2.0", "id": "0", "method": method, "params": params});
+        let a = post(M_RESTRICTED, "/json_rpc", &body).unwrap();
+        let b = post(X_RESTRICTED, "/json_rpc", &body).unwrap();
+        differences(
+            &a,
+            &b,
+            &format!("restricted {method}"),
+            &mut restricted_diffs,
+        );
+    }
+    for (path, body) in [
+        ("/get_info", json!({})),
+        ("/get_limit", json!({})),
+        ("/get_transaction_pool", json!({})),
+        (
+            "/get_outs",
+            json!({"outputs": [{"amount": 0, "index": 1}], "get_txid": true}),
+        ),
+    ] {
+        let a = post(M_RESTRICTED, path, &body).unwrap();
+        let b = post(X_RESTRICTED, path, &body).unwrap();
+        differences(&a, &b, &format!("restricted {path}"), &mut restricted_diffs);
+    }
+    for path in ["/get_peer_list", "/no_such_uri"] {
+        let a = post_raw(M_RESTRICTED, path, "application/json", b"{}").map(|r| r.0);
+        let b = post_raw(X_RESTRICTED, path, "application/json", b"{}").map(|r| r.0);
+        if a != b {
+            restricted_diffs.push(format!("restricted {path}: monerod {a:?} xmrd {b:?}"));
+        }
+    }
+    assert!(
+        restricted_diffs.is_empty(),
+        "restricted answers differ:\n{}",
+        restricted_diffs.join("\n")
     );
 
     // (c) bans: a subnet and a host, the same list back (seconds within a second), and

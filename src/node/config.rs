@@ -124,6 +124,13 @@ pub struct Args {
     /// Hide what monerod's `--restricted-rpc` hides (peers, bans, node figures, mining).
     #[arg(long)]
     pub restricted_rpc: bool,
+    /// Interface for the second, restricted RPC server (`--rpc-restricted-bind-port`).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub rpc_restricted_bind_ip: IpAddr,
+    /// Port for a second RPC server that is always restricted, beside the main one
+    /// (same login and TLS), as monerod's.
+    #[arg(long)]
+    pub rpc_restricted_bind_port: Option<u16>,
     /// `user:pass`: require HTTP digest authentication on the RPC.
     #[arg(long)]
     pub rpc_login: Option<String>,
@@ -322,6 +329,8 @@ pub struct RpcConfig {
     pub bind: SocketAddr,
     /// `--restricted-rpc`.
     pub restricted: bool,
+    /// `--rpc-restricted-bind-ip` and `--rpc-restricted-bind-port`, when the port is given.
+    pub restricted_bind: Option<SocketAddr>,
     /// `--rpc-login`.
     pub login: Option<String>,
     /// `--rpc-ssl`.
@@ -433,6 +442,9 @@ impl Config {
                     a.rpc_bind_port.unwrap_or(default_rpc_port(choice)),
                 ),
                 restricted: a.restricted_rpc,
+                restricted_bind: a
+                    .rpc_restricted_bind_port
+                    .map(|port| SocketAddr::new(a.rpc_restricted_bind_ip, port)),
                 login: a.rpc_login.clone(),
                 ssl: a.rpc_ssl,
                 certificate: a.rpc_ssl_certificate.clone(),

@@ -268,7 +268,7 @@ impl ShardCtx {
 async fn shard_main(
     shard: Shard<ShardMsg>,
     shared: Arc<Shared>,
-    rpc: Option<Arc<crate::rpc::server::RpcServer>>,
+    rpc: Vec<Arc<crate::rpc::server::RpcServer>>,
 ) -> anyhow::Result<()> {
     let bind = SocketAddr::new(shared.config.p2p_bind_ip, shared.config.p2p_bind_port);
     let listener = glommio::net::TcpListener::bind(bind)
@@ -301,7 +301,10 @@ async fn shard_main(
     let inbox = glommio::spawn_local(inbox_loop(Rc::clone(&ctx)));
     let maker =
         (ctx.shard.id == 0).then(|| glommio::spawn_local(connections_maker(Rc::clone(&ctx))));
-    let rpc_task = rpc.and_then(|server| crate::rpc::server::listen(ctx.shard.id, server));
+    let rpc_tasks: Vec<_> = rpc
+        .into_iter()
+        .filter_map(|server| crate::rpc::server::listen(ctx.shard.id, server))
+        .collect();
 
     ctx.shard.shutdown_requested().await;
     if ctx.shard.id == 0 {
@@ -314,7 +317,7 @@ async fn shard_main(
     if let Some(m) = maker {
         drop(m.cancel());
     }
-    if let Some(r) = rpc_task {
+    for r in rpc_tasks {
         drop(r.cancel());
     }
     // Let connection tasks observe the close and drop their sockets.

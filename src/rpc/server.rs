@@ -96,12 +96,22 @@ impl RpcServer {
     }
 }
 
-/// Builds the RPC server from the node's flags: TLS (a self-signed certificate is made
-/// here when none is given), digest login, the calls.
-pub fn setup(shared: &Arc<Shared>) -> anyhow::Result<Option<Arc<RpcServer>>> {
+/// Builds the RPC servers the flags ask for: the main one (restricted with
+/// `--restricted-rpc`) and, with `--rpc-restricted-bind-port`, a second one that is
+/// always restricted. Both take the same TLS (a self-signed certificate is made here when
+/// none is given) and digest login, as monerod's.
+pub fn setup(shared: &Arc<Shared>) -> anyhow::Result<Vec<Arc<RpcServer>>> {
     let cfg = &shared.config.rpc;
-    if cfg.bind.port() == shared.config.p2p_bind_port {
-        anyhow::bail!("--rpc-bind-port {} is the P2P port", cfg.bind.port());
+    for bind in std::iter::once(cfg.bind).chain(cfg.restricted_bind) {
+        if bind.port() == shared.config.p2p_bind_port {
+            anyhow::bail!("RPC port {} is the P2P port", bind.port());
+        }
+    }
+    if cfg
+        .restricted_bind
+        .is_some_and(|r| r.port() == cfg.bind.port())
+    {
+        anyhow::bail!("--rpc-restricted-bind-port is --rpc-bind-port");
     }
     let tls = TlsSetup::new(
         cfg.ssl,
@@ -116,27 +126,29 @@ pub fn setup(shared: &Arc<Shared>) -> anyhow::Result<Option<Arc<RpcServer>>> {
         }
         None => None,
     };
-    let open = Arc::new(AtomicUsize::new(0));
-    let api = Arc::new(Api::new(
-        Arc::clone(shared),
-        cfg.restricted,
-        Arc::clone(&open),
-    ));
-    tracing::info!(
-        bind = %cfg.bind,
-        ssl = ?cfg.ssl,
-        restricted = cfg.restricted,
-        login = auth.is_some(),
-        "daemon RPC configured"
-    );
-    Ok(Some(Arc::new(RpcServer {
-        api,
-        tls,
-        auth,
-        open,
-        per_ip: Default::default(),
-        bind: cfg.bind,
-    })))
+    let servers = std::iter::once((cfg.bind, cfg.restricted))
+        .chain(cfg.restricted_bind.map(|b| (b, true)))
+        .map(|(bind, restricted)| {
+            let open = Arc::new(AtomicUsize::new(0));
+            let api = Arc::new(Api::new(Arc::clone(shared), restricted, Arc::clone(&open)));
+            tracing::info!(
+                %bind,
+                ssl = ?cfg.ssl,
+                restricted,
+                login = auth.is_some(),
+                "daemon RPC configured"
+            );
+            Arc::new(RpcServer {
+                api,
+                tls: tls.clone(),
+                auth: auth.clone(),
+                open,
+                per_ip: Default::default(),
+                bind,
+            })
+        })
+        .collect();
+    Ok(servers)
 }
 
 /// Starts this shard's RPC listener (`SO_REUSEPORT`: every shard binds the port). A port

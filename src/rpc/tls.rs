@@ -44,6 +44,7 @@ pub enum TlsError {
 }
 
 /// A ready acceptor and the mode it serves.
+#[derive(Clone)]
 pub struct TlsSetup {
     /// `--rpc-ssl`.
     pub mode: SslMode,
