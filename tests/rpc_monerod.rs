@@ -374,6 +374,11 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
             json!({"key_images": ["00".repeat(32)]}),
         ),
         ("/get_limit", json!({})),
+        ("/send_raw_transaction", json!({"tx_as_hex": "0200"})),
+        (
+            "/sendrawtransaction",
+            json!({"tx_as_hex": "0200", "do_sanity_checks": false}),
+        ),
         ("/get_transaction_pool", json!({})),
         ("/get_transaction_pool_hashes", json!({})),
         ("/get_transaction_pool_hashes.bin", json!({})),

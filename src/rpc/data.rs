@@ -227,6 +227,22 @@ impl Api {
         }))
     }
 
+    /// RingCT outputs old enough to spend (monerod's `get_num_mature_outputs(0)`: those
+    /// whose block is at least `CRYPTONOTE_DEFAULT_TX_SPENDABLE_AGE` below the top).
+    pub(super) fn mature_rct_outputs(&self) -> Result<u64, DataError> {
+        let count = self.reader().view().block_count;
+        let age = consensus::constants::CRYPTONOTE_DEFAULT_TX_SPENDABLE_AGE;
+        let Some(last) = count.checked_sub(age) else {
+            return Ok(0);
+        };
+        Ok(self
+            .reader()
+            .cumulative_rct_outputs(&[last])?
+            .pop()
+            .flatten()
+            .unwrap_or(0))
+    }
+
     /// A block's proof-of-work hash (`get_block_longhash`), RandomX keyed by the id of the
     /// block at its seed height.
     pub(super) fn pow_hash(&self, block: &Block, height: u64) -> Result<[u8; 32], DataError> {

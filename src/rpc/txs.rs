@@ -231,6 +231,80 @@ pub(super) fn is_key_image_spent(api: &Api, req: &Value) -> Value {
     })
 }
 
+/// Fewest ring members in a transaction before [`tx_sanity_check`] looks at its rings
+/// (monerod's `n_indices <= 10`: nothing checked).
+const SANITY_MIN_RING_MEMBERS: usize = 11;
+/// Fewest spendable RingCT outputs on the chain before the rings are judged (monerod:
+/// 10,000).
+const SANITY_MIN_RCT_OUTPUTS: u64 = 10_000;
+
+/// monerod's `tx_sanity_check`, a wallet-protecting check on a transaction about to be
+/// sent: it is not a coinbase, and when it has more than 10 RingCT ring members
+/// and the chain has at least 10,000 spendable RingCT outputs, at least 80 % of its ring
+/// members are distinct and their median index is in the newest 40 % of those outputs.
+pub fn tx_sanity_check(blob: &[u8], rct_outs_available: u64) -> bool {
+    use monero_oxide::transaction::{Input, NotPruned, Transaction};
+    // A blob that does not parse is left to verification, which refuses it with no
+    // reason: monerod's lenient binary reader lets truncated blobs through this check
+    // (they are refused later, the answer monerod 0.18.0 gives), and xmrd's strict parser
+    // cannot tell which truncations monerod's would have accepted.
+    let Ok(tx) = Transaction::<NotPruned>::read(&mut &blob[..]) else {
+        return true;
+    };
+    let inputs = &tx.prefix().inputs;
+    if inputs.iter().any(|i| matches!(i, Input::Gen(_))) {
+        return false;
+    }
+    let mut indices = std::collections::BTreeSet::new();
+    let mut n_indices = 0usize;
+    for i in inputs {
+        if let Input::ToKey {
+            amount: None | Some(0),
+            key_offsets,
+            ..
+        } = i
+        {
+            let mut absolute = 0u64;
+            for o in key_offsets {
+                absolute = absolute.wrapping_add(*o);
+                indices.insert(absolute);
+            }
+            n_indices += key_offsets.len();
+        }
+    }
+    rings_look_sane(
+        &indices.into_iter().collect::<Vec<_>>(),
+        n_indices,
+        rct_outs_available,
+    )
+}
+
+/// The ring half of [`tx_sanity_check`]: `unique` are the distinct absolute indices,
+/// ascending, `n_indices` all ring members counted.
+fn rings_look_sane(unique: &[u64], n_indices: usize, rct_outs_available: u64) -> bool {
+    if n_indices < SANITY_MIN_RING_MEMBERS || rct_outs_available < SANITY_MIN_RCT_OUTPUTS {
+        return true;
+    }
+    if unique.len() < n_indices * 8 / 10 {
+        return false;
+    }
+    // epee's `median`: the middle one, or the mean of the two middle ones.
+    let n = unique.len();
+    let median = match (n.checked_sub(1).map(|_| n % 2), unique.get(n / 2)) {
+        (Some(1), Some(m)) => *m,
+        (Some(_), Some(hi)) => {
+            let lo = n
+                .checked_sub(1)
+                .and_then(|_| unique.get(n / 2 - 1))
+                .copied()
+                .unwrap_or(*hi);
+            lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2
+        }
+        _ => 0,
+    };
+    u128::from(median) >= u128::from(rct_outs_available) * 6 / 10
+}
+
 pub(super) fn send_raw_transaction(api: &Api, req: &Value) -> Value {
     let mut res = json!({
         "credits": 0,
@@ -256,6 +330,17 @@ pub(super) fn send_raw_transaction(api: &Api, req: &Value) -> Value {
     else {
         return res;
     };
+    // monerod's `do_sanity_checks` (on unless the client says no): before any other check,
+    // so a blob that does not parse fails it too.
+    let sanity = req
+        .get("do_sanity_checks")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if sanity && !tx_sanity_check(&blob, api.mature_rct_outputs().unwrap_or(0)) {
+        res["reason"] = json!("Sanity check failed");
+        res["sanity_check_failed"] = json!(true);
+        return res;
+    }
     let relay = !req
         .get("do_not_relay")
         .and_then(Value::as_bool)
@@ -417,5 +502,39 @@ pub(super) fn get_outs(api: &Api, req: &Value) -> Value {
             json!({"credits": 0, "outs": outs, "status": STATUS_OK, "top_hash": "", "untrusted": false})
         }
         Err(s) => status(s),
+    }
+}
+
+#[cfg(test)]
+mod sanity_tests {
+    use super::*;
+
+    #[test]
+    fn rpc_sanity_check_judges_rings_only_when_there_is_enough_to_judge() {
+        // Ten members or a young chain: not judged.
+        assert!(rings_look_sane(&[1], 10, 1_000_000));
+        assert!(rings_look_sane(&[1], 16, 9_999));
+        // Sixteen members, sixteen distinct, recent: fine.
+        let recent: Vec<u64> = (90_000..90_016).collect();
+        assert!(rings_look_sane(&recent, 16, 100_000));
+        // Mostly repeated members.
+        assert!(!rings_look_sane(&recent[..11], 16, 100_000));
+        assert!(
+            rings_look_sane(&recent[..12], 16, 100_000),
+            "12 of 16 is the bound"
+        );
+        // Old members: the median below 60 % of the outputs.
+        let old: Vec<u64> = (1_000..1_016).collect();
+        assert!(!rings_look_sane(&old, 16, 100_000));
+        // The median of an even count is the mean of the middle two: (59_999 + 60_001) / 2.
+        let mut edge: Vec<u64> = (0..7).collect();
+        edge.push(59_999);
+        edge.extend(60_001..60_009);
+        assert_eq!(edge.len(), 16);
+        assert!(rings_look_sane(&edge, 16, 100_000));
+        edge[7] = 59_997;
+        assert!(!rings_look_sane(&edge, 16, 100_000), "median 59,999");
+        // Garbage is left to verification.
+        assert!(tx_sanity_check(b"\x02\x00", 0));
     }
 }
