@@ -133,3 +133,288 @@ fn clsag_transactions_with_ring_data_verify() {
         assert!(batch.verify(), "{file}: range proof");
     }
 }
+
+fn read_json(dir: &std::path::Path, rel: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(rel)).unwrap()).unwrap()
+}
+
+/// Every transaction of `txs/`: parses with monero-oxide, re-serializes to the same bytes,
+/// hashes to its id (and file name), and its prefix, inputs and key images are the ones the
+/// index states; the consensus parser takes it whole.
+#[test]
+fn every_vector_tx_parses_reserializes_and_hashes_to_its_id() {
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let index = read_json(&dir, "txs/index.json");
+    let txs = index["transactions"].as_array().unwrap();
+    let mut on_disk = 0;
+    for net in ["mainnet", "testnet", "stagenet", "unknown"] {
+        on_disk += xmrd::testdata::files_with_ext(&dir.join("txs").join(net), "bin").len();
+    }
+    assert_eq!(on_disk, txs.len(), "every tx file is in the index");
+    for t in txs {
+        let file = t["file"].as_str().unwrap();
+        let id = t["hash"].as_str().unwrap();
+        assert!(file.ends_with(&format!("{id}.bin")), "{file}");
+        let blob = std::fs::read(dir.join(file)).unwrap();
+        let mut r = blob.as_slice();
+        let tx = monero_oxide::transaction::Transaction::read(&mut r).unwrap();
+        assert!(r.is_empty(), "{id}: trailing bytes");
+        assert_eq!(tx.serialize(), blob, "{id}: not byte-exact");
+        assert_eq!(hex::encode(tx.hash()), id);
+        assert_eq!(
+            u64::from(tx.version()),
+            t["version"].as_u64().unwrap(),
+            "{id}"
+        );
+        let prefix = tx.prefix();
+        assert_eq!(
+            prefix.inputs.len() as u64,
+            t["num_inputs"].as_u64().unwrap()
+        );
+        assert_eq!(
+            prefix.outputs.len() as u64,
+            t["num_outputs"].as_u64().unwrap()
+        );
+        let p = prepare_tx(&blob).unwrap();
+        assert_eq!(hex::encode(p.hash), id);
+        assert_eq!(p.blob_len, blob.len());
+        if let Some(kis) = t["key_images"].as_array() {
+            let want: Vec<&str> = kis.iter().map(|k| k.as_str().unwrap()).collect();
+            let got: Vec<String> = p.key_images.iter().map(hex::encode).collect();
+            assert_eq!(got, want, "{id}: key images");
+        }
+        if tx.version() == 1 && !t["coinbase"].as_bool().unwrap() {
+            let ph = xmrd::consensus::ring_sig::v1_prefix_hash(&tx).unwrap();
+            assert_eq!(
+                hex::encode(ph),
+                t["computed"]["prefix_hash"].as_str().unwrap(),
+                "{id}: prefix hash"
+            );
+        }
+    }
+    assert!(txs.len() >= 200);
+}
+
+/// Version-1 (pre-RingCT) transactions whose rings are not in the vectors: each input has
+/// one `(c, r)` per ring member, every scalar is reduced and every key image is canonical
+/// and in the prime-order subgroup; checked against a ring of the right size that is not
+/// theirs, the signature reaches the ring equation and fails there (and a ring of the
+/// wrong size is refused before).
+#[test]
+fn v1_transactions_are_well_formed_ring_signatures() {
+    use monero_oxide::transaction::{Input, Transaction};
+    use xmrd::consensus::ring_sig::{self, RingSigError};
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let index = read_json(&dir, "txs/index.json");
+    let g = curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    let mut inputs_checked = 0;
+    let mut txs_checked = 0;
+    for t in index["transactions"].as_array().unwrap() {
+        if t["version"].as_u64() != Some(1) || t["coinbase"].as_bool() == Some(true) {
+            continue;
+        }
+        let id = t["hash"].as_str().unwrap();
+        let blob = std::fs::read(dir.join(t["file"].as_str().unwrap())).unwrap();
+        let p = prepare_tx(&blob).unwrap();
+        let Transaction::V1 { prefix, signatures } = &p.tx else {
+            panic!("{id}: not v1");
+        };
+        assert_eq!(signatures.len(), prefix.inputs.len(), "{id}");
+        let mut ring_sizes = std::collections::BTreeSet::new();
+        for (i, input) in prefix.inputs.iter().enumerate() {
+            let Input::ToKey {
+                key_offsets,
+                key_image,
+                ..
+            } = input
+            else {
+                panic!("{id}: input {i} is not to-key");
+            };
+            let n = key_offsets.len();
+            ring_sizes.insert(n as u64);
+            let sigs = ring_sig::v1_input_signature(&p.tx, i).unwrap();
+            assert_eq!(sigs.len(), n, "{id} input {i}");
+            for s in &sigs {
+                assert!(bool::from(
+                    curve25519_dalek::Scalar::from_canonical_bytes(s.c).is_some()
+                ));
+                assert!(bool::from(
+                    curve25519_dalek::Scalar::from_canonical_bytes(s.r).is_some()
+                ));
+            }
+            assert!(ring_sig::key_image_in_domain(&key_image.to_bytes()), "{id}");
+            // A stand-in ring of valid keys: 1·G, 2·G, … — not the real members.
+            let fake: Vec<[u8; 32]> = (1..=n as u64)
+                .map(|k| {
+                    (g * curve25519_dalek::Scalar::from(k))
+                        .compress()
+                        .to_bytes()
+                })
+                .collect();
+            assert_eq!(
+                ring_sig::verify_v1_input(&p.tx, i, &fake),
+                Err(RingSigError::Equation),
+                "{id} input {i}"
+            );
+            assert_eq!(
+                tx::verify_ring_signature(&p, i, &[]),
+                Err(TxError::RingSignature(i))
+            );
+            inputs_checked += 1;
+        }
+        if let Some(sizes) = t["ring_sizes"].as_array() {
+            let want: std::collections::BTreeSet<u64> =
+                sizes.iter().map(|s| s.as_u64().unwrap()).collect();
+            assert_eq!(ring_sizes, want, "{id}: ring sizes");
+        }
+        txs_checked += 1;
+    }
+    assert!(txs_checked >= 10, "{txs_checked}");
+    assert!(inputs_checked >= 250, "{inputs_checked}");
+}
+
+/// Every block's id by monerod's `calculate_block_hash` ([`monerod_block_id`]): the normal
+/// rule everywhere, the hard-coded id for mainnet 202612 (whose normal id is the one the
+/// index computed), and a changed 202612 blob does not get the exception.
+#[test]
+fn every_vector_block_id_follows_monerod_calculate_block_hash() {
+    use xmrd::consensus::block::{hashing_blob_id, monerod_block_id, EXISTING_BLOCK_ID_202612};
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let index = read_json(&dir, "blocks/index.json");
+    let blocks = index["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 35);
+    for b in blocks {
+        let id = b["hash"].as_str().unwrap();
+        let blob = std::fs::read(dir.join(b["file"].as_str().unwrap())).unwrap();
+        let block = monero_oxide::block::Block::read(&mut blob.as_slice()).unwrap();
+        assert_eq!(hex::encode(monerod_block_id(&block, &blob).unwrap()), id);
+        assert_eq!(hex::encode(block.hash()), id, "monero-oxide agrees");
+        let hashing_blob = block.serialize_pow_hash();
+        assert_eq!(
+            hex::encode(&hashing_blob),
+            b["computed"]["hashing_blob"].as_str().unwrap(),
+            "{id}"
+        );
+        let normal = hex::encode(hashing_blob_id(&hashing_blob));
+        match b["computed"]["hash_by_normal_rule"].as_str() {
+            Some(n) => assert_eq!(normal, n, "{id}"),
+            None => assert_eq!(normal, id),
+        }
+        if id == hex::encode(EXISTING_BLOCK_ID_202612) {
+            assert_ne!(normal, id);
+            // Another nonce: the blob hash no longer matches, the normal rule applies.
+            let mut other = block.clone();
+            other.header.nonce ^= 1;
+            let other_blob = other.serialize();
+            let got = monerod_block_id(&other, &other_blob).unwrap();
+            assert_eq!(got, hashing_blob_id(&other.serialize_pow_hash()));
+            assert_ne!(hex::encode(got), id);
+        }
+    }
+}
+
+/// Where the vectors have all of a block's transactions and the source states its weight,
+/// the consensus parser takes the block with them and its weight is that weight.
+#[test]
+fn block_weights_of_complete_vector_blocks() {
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let index = read_json(&dir, "blocks/index.json");
+    let mut checked = 0;
+    for b in index["blocks"].as_array().unwrap() {
+        if b["all_txs_included"].as_bool() != Some(true) {
+            continue;
+        }
+        let net = b["network"].as_str().unwrap();
+        let blob = std::fs::read(dir.join(b["file"].as_str().unwrap())).unwrap();
+        let block = monero_oxide::block::Block::read(&mut blob.as_slice()).unwrap();
+        let txs: Vec<Vec<u8>> = block
+            .transactions
+            .iter()
+            .map(|h| std::fs::read(dir.join(format!("txs/{net}/{}.bin", hex::encode(h)))).unwrap())
+            .collect();
+        let p = prepare_block(&blob, &txs).unwrap();
+        let a = &b["asserted_by_source"];
+        if let Some(w) = a["weight"].as_u64().or(a["block_weight"].as_u64()) {
+            assert_eq!(p.weight(), w, "{net} {}", b["height"]);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked}");
+}
+
+/// PoW hashes of real blocks: CryptoNight over the block's own hashing blob in the variant
+/// of its major version, and monerod's constant for the 202612 blocks it lists.
+#[test]
+fn pow_hashes_of_real_blocks() {
+    use xmrd::consensus::block::{hashing_blob_id, pow_hash_override};
+    use xmrd::consensus::pow::{cn_variant_for_major_version, CnHasher};
+    let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
+        return;
+    };
+    let v = read_json(&dir, "crypto/pow_real_blocks.json");
+    let mut hasher = CnHasher::new();
+    let mut cn = 0;
+    for b in v["vectors"].as_array().unwrap() {
+        let height = b["height"].as_u64().unwrap();
+        let blob = std::fs::read(dir.join(b["block_file"].as_str().unwrap())).unwrap();
+        let block = monero_oxide::block::Block::read(&mut blob.as_slice()).unwrap();
+        let hashing_blob = block.serialize_pow_hash();
+        assert_eq!(
+            hex::encode(&hashing_blob),
+            b["hashing_blob"].as_str().unwrap()
+        );
+        let major = block.header.hardfork_version;
+        assert_eq!(u64::from(major), b["major_version"].as_u64().unwrap());
+        let Some(variant) = cn_variant_for_major_version(major) else {
+            continue; // RandomX: its seed is not in the vectors.
+        };
+        assert_eq!(
+            pow_hash_override(height, &hashing_blob_id(&hashing_blob)),
+            None
+        );
+        let pow = hasher.hash(&hashing_blob, variant, height).unwrap();
+        assert_eq!(
+            hex::encode(pow),
+            b["pow_hash"].as_str().unwrap(),
+            "height {height}"
+        );
+        cn += 1;
+    }
+    assert_eq!(cn, 2);
+
+    // 202612 on each network: the listed hashing-blob id is the block's, and its PoW is the
+    // constant (at that height only).
+    let special = read_json(&dir, "chain/special_cases_202612.json");
+    let e = &special["pow_exception"];
+    let longhash = e["longhash_202612"].as_str().unwrap();
+    let ids = e["hashing_blob_ids"].as_object().unwrap();
+    assert_eq!(ids.len(), 3);
+    for (net, want) in ids {
+        let files = xmrd::testdata::files_with_ext(&dir.join("blocks").join(net), "bin");
+        let f = files
+            .iter()
+            .find(|f| {
+                f.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with("202612_")
+            })
+            .unwrap();
+        let blob = std::fs::read(f).unwrap();
+        let block = monero_oxide::block::Block::read(&mut blob.as_slice()).unwrap();
+        let id = hashing_blob_id(&block.serialize_pow_hash());
+        assert_eq!(hex::encode(id), want.as_str().unwrap(), "{net}");
+        let pow = pow_hash_override(block.number() as u64, &id).unwrap();
+        assert_eq!(hex::encode(pow), longhash);
+        assert_eq!(pow_hash_override(202_611, &id), None);
+    }
+}

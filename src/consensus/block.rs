@@ -206,6 +206,99 @@ pub fn check_reward(
     }
 }
 
+/// Height of the block with monerod's two hard-coded exceptions (its id and its PoW hash).
+pub const SPECIAL_HEIGHT_202612: u64 = 202_612;
+
+/// `correct_blob_hash_202612`: Keccak of the whole mainnet block 202612 blob.
+const CORRECT_BLOB_HASH_202612: [u8; 32] =
+    hex_32("3a8a2b3a29b50fc86ff73dd087ea43c6f0d6b8f936c849194d5c84c737903966");
+
+/// `existing_block_id_202612`: the id the chain (and the checkpoints) gives mainnet 202612.
+pub const EXISTING_BLOCK_ID_202612: [u8; 32] =
+    hex_32("bbd604d2ba11ba27935e006ed39c9bfdd99b76bf4a50654bc1e1e61217962698");
+
+/// `longhash_202612`: the PoW hash monerod uses for the 202612 blocks it lists.
+pub const LONGHASH_202612: [u8; 32] =
+    hex_32("84f64766475d51837ac9efbef1926486e58563c95a19fef4aec3254f03000000");
+
+/// `block_hashing_blob_ids_202612`: the hashing-blob ids (mainnet, testnet, stagenet) whose
+/// PoW is [`LONGHASH_202612`].
+const HASHING_BLOB_IDS_202612: [[u8; 32]; 3] = [
+    hex_32("426d16cff04c71f8b16340b722dc4010a2dd3831c22041431f772547ba6e331a"),
+    hex_32("248fde4b96b829c4ddbd00e3f76d35b03d01257898bc1b5578bc9e04b379a676"),
+    hex_32("f3449e658b5f880c4b0e69007ed5d092c9c883ac3a518166fa652d5cc505e7b1"),
+];
+
+/// 64 hex digits to bytes at compile time.
+const fn hex_32(s: &str) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not a lowercase hex digit"),
+        }
+    }
+    let b = s.as_bytes();
+    assert!(b.len() == 64, "not 64 hex digits");
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// `get_object_hash` of a block hashing blob (`get_block_hashing_blob`): Keccak of the
+/// blob prefixed with its length as a varint. This is a block's id by the normal rule.
+pub fn hashing_blob_id(hashing_blob: &[u8]) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(hashing_blob.len() + 10);
+    let mut n = hashing_blob.len() as u64;
+    // LEB128: the low seven bits of each step fit in a byte.
+    #[allow(clippy::cast_possible_truncation)]
+    {
+        while n >= 0x80 {
+            buf.push((n & 0x7f) as u8 | 0x80);
+            n >>= 7;
+        }
+        buf.push(n as u8);
+    }
+    buf.extend_from_slice(hashing_blob);
+    monero_oxide::primitives::keccak256(&buf)
+}
+
+/// monerod's `calculate_block_hash` (`src/cryptonote_basic/cryptonote_format_utils.cpp`)
+/// for a block and its blob: the hashing-blob id, except for a block whose miner tx claims
+/// height 202612 — if the Keccak of its whole blob is `correct_blob_hash_202612` its id is
+/// [`EXISTING_BLOCK_ID_202612`], and any other such block whose normal id is that id is
+/// refused (`None`).
+pub fn monerod_block_id(block: &Block, blob: &[u8]) -> Option<[u8; 32]> {
+    let normal = hashing_blob_id(&block.serialize_pow_hash());
+    if let [Input::Gen(h)] = block.miner_transaction().prefix().inputs.as_slice() {
+        if *h as u64 != SPECIAL_HEIGHT_202612 {
+            return Some(normal);
+        }
+    }
+    if monero_oxide::primitives::keccak256(blob) == CORRECT_BLOB_HASH_202612 {
+        return Some(EXISTING_BLOCK_ID_202612);
+    }
+    if normal == EXISTING_BLOCK_ID_202612 {
+        return None;
+    }
+    Some(normal)
+}
+
+/// monerod's hard-coded PoW hash (`get_block_longhash_202612` in
+/// `src/cryptonote_basic/cryptonote_format_utils.cpp`, release-v0.19 and master): at height
+/// 202612, a block whose hashing-blob id ([`hashing_blob_id`]) is the mainnet, testnet or
+/// stagenet block 202612's has the PoW hash [`LONGHASH_202612`] instead of its CryptoNight
+/// hash; `None`: compute the PoW normally. (release-v0.18 returned the constant for any
+/// block at that height; the three listed blocks are the ones on the chains.)
+pub fn pow_hash_override(height: u64, hashing_blob_id: &[u8; 32]) -> Option<[u8; 32]> {
+    (height == SPECIAL_HEIGHT_202612 && HASHING_BLOB_IDS_202612.contains(hashing_blob_id))
+        .then_some(LONGHASH_202612)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +375,39 @@ mod tests {
             vec![]
         )
         .is_none());
+    }
+
+    #[test]
+    fn special_case_202612() {
+        let mainnet_id = HASHING_BLOB_IDS_202612[0];
+        assert_eq!(
+            pow_hash_override(SPECIAL_HEIGHT_202612, &mainnet_id),
+            Some(LONGHASH_202612)
+        );
+        assert_eq!(
+            pow_hash_override(SPECIAL_HEIGHT_202612 + 1, &mainnet_id),
+            None
+        );
+        assert_eq!(pow_hash_override(SPECIAL_HEIGHT_202612, &[0; 32]), None);
+        assert_eq!(
+            hex::encode(LONGHASH_202612),
+            "84f64766475d51837ac9efbef1926486e58563c95a19fef4aec3254f03000000"
+        );
+        // The varint length prefix: one byte below 128, two from 128.
+        let mut blob = vec![7u8; 128];
+        let mut prefixed = vec![0x80, 0x01];
+        prefixed.extend_from_slice(&blob);
+        assert_eq!(
+            hashing_blob_id(&blob),
+            monero_oxide::primitives::keccak256(&prefixed)
+        );
+        blob.pop();
+        let mut prefixed = vec![127];
+        prefixed.extend_from_slice(&blob);
+        assert_eq!(
+            hashing_blob_id(&blob),
+            monero_oxide::primitives::keccak256(&prefixed)
+        );
     }
 
     #[test]

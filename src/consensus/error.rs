@@ -103,6 +103,9 @@ pub enum TxError {
     /// `verRctNonSemanticsSimple` / `verRctCLSAGSimple`: a CLSAG signature fails.
     #[error("CLSAG signature of input {0} fails")]
     Clsag(usize),
+    /// `crypto::check_ring_signature`: the pre-RingCT ring signature of input {0} fails.
+    #[error("ring signature of input {0} fails")]
+    RingSignature(usize),
     /// Coinbase-only RCT type (`RCTTypeNull`) on a non-coinbase transaction.
     #[error("null RingCT signature on a non-coinbase transaction")]
     NullRct,

@@ -14,6 +14,7 @@ pub mod difficulty;
 pub mod error;
 pub mod hardfork;
 pub mod pow;
+pub mod ring_sig;
 pub mod tx;
 pub mod verify;
 pub mod weight;

@@ -500,12 +500,18 @@ pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, adjusted_time: u6
 /// The ring signature of input `input` against its ring (keys, commitments):
 /// `verRctCLSAGSimple` for CLSAG types (5, 6) and `verRctMGSimple` for the simple MLSAG types
 /// (2, 3, 4; the ring rows are `[key, commitment - pseudo-out]`). The message is
-/// `get_pre_mlsag_hash`.
+/// `get_pre_mlsag_hash`. A version-1 transaction's input is checked with the pre-RingCT
+/// `check_ring_signature` over the prefix hash and the ring's keys ([`super::ring_sig`]).
 pub fn verify_ring_signature(
     p: &PreparedTx,
     input: usize,
     ring: &[OutputInfo],
 ) -> Result<(), TxError> {
+    if let Transaction::V1 { .. } = &p.tx {
+        let keys: Vec<[u8; 32]> = ring.iter().map(|m| m.key).collect();
+        return super::ring_sig::verify_v1_input(&p.tx, input, &keys)
+            .map_err(|_| TxError::RingSignature(input));
+    }
     let Transaction::V2 {
         proofs: Some(proofs),
         prefix,

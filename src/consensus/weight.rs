@@ -22,6 +22,130 @@ pub fn median(values: &[u64]) -> u64 {
     }
 }
 
+/// The median of the last `capacity` values pushed, kept as they slide: what monerod's
+/// `epee::misc_utils::rolling_median_t` gives `get_long_term_block_weight_median` (and
+/// equal to [`median`] of the same values). O(log n) per push.
+#[derive(Debug, Clone)]
+pub struct RollingMedian {
+    capacity: usize,
+    window: std::collections::VecDeque<u64>,
+    /// The lower half (with the middle value for an odd count), value → multiplicity.
+    low: std::collections::BTreeMap<u64, usize>,
+    low_len: usize,
+    /// The upper half.
+    high: std::collections::BTreeMap<u64, usize>,
+    high_len: usize,
+}
+
+fn multiset_add(set: &mut std::collections::BTreeMap<u64, usize>, v: u64) {
+    *set.entry(v).or_insert(0) += 1;
+}
+
+fn multiset_remove(set: &mut std::collections::BTreeMap<u64, usize>, v: u64) -> bool {
+    match set.get_mut(&v) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            true
+        }
+        Some(_) => {
+            set.remove(&v);
+            true
+        }
+        None => false,
+    }
+}
+
+impl RollingMedian {
+    /// An empty window of at most `capacity` values (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            window: std::collections::VecDeque::new(),
+            low: Default::default(),
+            low_len: 0,
+            high: Default::default(),
+            high_len: 0,
+        }
+    }
+
+    /// Values in the window.
+    pub fn len(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Whether the window is empty.
+    pub fn is_empty(&self) -> bool {
+        self.window.is_empty()
+    }
+
+    /// Adds `v`, dropping the oldest value when the window is full.
+    pub fn push(&mut self, v: u64) {
+        if self.window.len() == self.capacity {
+            if let Some(old) = self.window.pop_front() {
+                self.remove(old);
+            }
+        }
+        self.window.push_back(v);
+        match self.low.last_key_value() {
+            Some((&max_low, _)) if v > max_low => {
+                multiset_add(&mut self.high, v);
+                self.high_len += 1;
+            }
+            _ => {
+                multiset_add(&mut self.low, v);
+                self.low_len += 1;
+            }
+        }
+        self.rebalance();
+    }
+
+    fn remove(&mut self, v: u64) {
+        // Every value of `low` is at most every value of `high`: a value not above the
+        // largest of `low` is in `low`.
+        let in_low = self.low.last_key_value().is_some_and(|(&m, _)| v <= m);
+        if in_low && multiset_remove(&mut self.low, v) {
+            self.low_len -= 1;
+        } else if multiset_remove(&mut self.high, v) {
+            self.high_len -= 1;
+        }
+        self.rebalance();
+    }
+
+    /// Keeps `low_len == high_len` or `low_len == high_len + 1`.
+    fn rebalance(&mut self) {
+        while self.low_len > self.high_len + 1 {
+            let Some((&m, _)) = self.low.last_key_value() else {
+                break;
+            };
+            multiset_remove(&mut self.low, m);
+            self.low_len -= 1;
+            multiset_add(&mut self.high, m);
+            self.high_len += 1;
+        }
+        while self.high_len > self.low_len {
+            let Some((&m, _)) = self.high.first_key_value() else {
+                break;
+            };
+            multiset_remove(&mut self.high, m);
+            self.high_len -= 1;
+            multiset_add(&mut self.low, m);
+            self.low_len += 1;
+        }
+    }
+
+    /// The median of the window as [`median`] computes it (0 when empty).
+    pub fn median(&self) -> u64 {
+        let Some((&a, _)) = self.low.last_key_value() else {
+            return 0;
+        };
+        if self.low_len > self.high_len {
+            return a;
+        }
+        let b = self.high.first_key_value().map_or(a, |(&b, _)| b);
+        a / 2 + b / 2 + (a % 2 + b % 2) / 2
+    }
+}
+
 /// `get_min_block_weight`: the penalty-free zone.
 pub fn min_block_weight(version: u8) -> u64 {
     if version < 2 {
@@ -98,12 +222,23 @@ impl WeightLimits {
 /// last (up to) 100,000 blocks are `long_window`. `version` is the version in force for
 /// the next block.
 pub fn weight_limits(version: u8, short_window: &[u64], long_window: &[u64]) -> WeightLimits {
+    weight_limits_from_medians(version, median(short_window), median(long_window))
+}
+
+/// [`weight_limits`] from the two medians: `short_median` of the last (up to) 100 block
+/// weights, `long_median` of the last (up to) 100,000 long-term weights (as monerod's
+/// rolling median, [`RollingMedian`], keeps it).
+pub fn weight_limits_from_medians(
+    version: u8,
+    short_median: u64,
+    long_median: u64,
+) -> WeightLimits {
     let full_reward_zone = min_block_weight(version);
     let (mut effective, long_term) = if version < hf::LONG_TERM_BLOCK_WEIGHT {
-        (median(short_window), 0)
+        (short_median, 0)
     } else {
-        let long_term = median(long_window).max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
-        let short = median(short_window);
+        let long_term = long_median.max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
+        let short = short_median;
         let eff = if version >= hf::SCALING_2021 {
             short
                 .max(long_term)
@@ -127,10 +262,15 @@ pub fn weight_limits(version: u8, short_window: &[u64], long_window: &[u64]) -> 
 /// `get_next_long_term_block_weight`: the long-term weight stored with a block of
 /// `block_weight`, given the long-term weights of the preceding window.
 pub fn long_term_block_weight(version: u8, block_weight: u64, long_window: &[u64]) -> u64 {
+    long_term_block_weight_from_median(version, block_weight, median(long_window))
+}
+
+/// [`long_term_block_weight`] given the median of the preceding long-term weights.
+pub fn long_term_block_weight_from_median(version: u8, block_weight: u64, long_median: u64) -> u64 {
     if version < hf::LONG_TERM_BLOCK_WEIGHT {
         return block_weight;
     }
-    let lt = median(long_window).max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
+    let lt = long_median.max(CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5);
     let (w, cap) = if version >= hf::SCALING_2021 {
         (block_weight.max(lt * 10 / 17), lt + lt * 7 / 10)
     } else {
@@ -232,8 +372,38 @@ mod tests {
         );
     }
 
-    /// The long-term weights in the mainnet sample follow `get_next_long_term_block_weight`
-    /// whenever the full 100,000-block window lies inside the sample.
+    #[test]
+    fn rolling_median_matches_median() {
+        let mut r = RollingMedian::new(7);
+        assert_eq!(r.median(), 0);
+        let mut x: u64 = 12345;
+        let mut all = Vec::new();
+        for i in 0..2000 {
+            // A small LCG with many repeats.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = if i % 3 == 0 { (x >> 60) % 5 } else { x >> 33 };
+            r.push(v);
+            all.push(v);
+            let from = all.len().saturating_sub(7);
+            assert_eq!(r.median(), median(&all[from..]), "step {i}");
+            assert_eq!(r.len(), all.len() - from);
+        }
+        let mut r = RollingMedian::new(4);
+        r.push(u64::MAX);
+        r.push(u64::MAX);
+        assert_eq!(r.median(), u64::MAX);
+        r.push(1);
+        r.push(2);
+        assert_eq!(r.median(), median(&[u64::MAX, u64::MAX, 1, 2]));
+    }
+
+    /// Real mainnet weights (`mainnet_block_weights_2850000_3049999.csv`, rows ↔ heights
+    /// 2850000…): for every block whose preceding 100,000 long-term weights are in the file,
+    /// `get_next_long_term_block_weight` of its weight is the long-term weight mainnet
+    /// stored, and the block is within the limit `update_next_cumulative_weight_limit`
+    /// sets from the 100 weights before it.
     #[test]
     fn reproduces_mainnet_long_term_weights() {
         let Some(dir) = crate::testdata::shared_subdir("vectors/chain") else {
@@ -241,23 +411,50 @@ mod tests {
         };
         let csv =
             std::fs::read_to_string(dir.join("mainnet_block_weights_2850000_3049999.csv")).unwrap();
-        let rows: Vec<(u64, u64)> = csv
+        let rows: Vec<(u64, u64, u64)> = csv
             .lines()
             .skip(1)
             .map(|l| {
                 let f: Vec<&str> = l.split(',').collect();
-                (f[1].parse().unwrap(), f[2].parse().unwrap())
+                (
+                    f[0].parse().unwrap(),
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                )
             })
             .collect();
+        assert_eq!(rows.len(), 200_000);
+        assert!(rows.windows(2).all(|w| w[1].0 == w[0].0 + 1));
         let window = usize::try_from(CRYPTONOTE_LONG_TERM_BLOCK_WEIGHT_WINDOW_SIZE).unwrap();
-        let lts: Vec<u64> = rows.iter().map(|r| r.1).collect();
+        let short = usize::try_from(CRYPTONOTE_REWARD_BLOCKS_WINDOW).unwrap();
+        let mut long_median = RollingMedian::new(window);
+        let mut short_median = RollingMedian::new(short);
         let mut checked = 0;
-        for i in (window..rows.len()).step_by(997) {
-            let got = long_term_block_weight(16, rows[i].0, &lts[i - window..i]);
-            assert_eq!(got, rows[i].1, "row {i}");
-            checked += 1;
+        for (i, &(height, weight, long_term)) in rows.iter().enumerate() {
+            if i >= window {
+                let version = super::super::ConsensusNet::Mainnet.hard_fork_version(height);
+                // As `long_term_block_weight` computes it from the window, and through the
+                // rolling median monerod keeps.
+                let lt_median = long_median.median();
+                let from_median = long_term_block_weight_from_median(version, weight, lt_median);
+                assert_eq!(from_median, long_term, "height {height}");
+                if i % 9973 == 0 {
+                    let lts: Vec<u64> = rows[i - window..i].iter().map(|r| r.2).collect();
+                    assert_eq!(median(&lts), lt_median, "height {height}");
+                    assert_eq!(
+                        long_term_block_weight(version, weight, &lts),
+                        long_term,
+                        "height {height}"
+                    );
+                }
+                let limits = weight_limits_from_medians(version, short_median.median(), lt_median);
+                assert!(weight <= limits.limit(), "height {height}");
+                checked += 1;
+            }
+            long_median.push(long_term);
+            short_median.push(weight);
         }
-        assert!(checked > 50);
+        assert_eq!(checked, rows.len() - window);
     }
 
     #[test]
