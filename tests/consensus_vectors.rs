@@ -386,6 +386,11 @@ fn pow_hashes_of_real_blocks() {
             b["pow_hash"].as_str().unwrap(),
             "height {height}"
         );
+        // The verifier's entry point gives the same.
+        assert_eq!(
+            xmrd::consensus::pow::cryptonight_longhash(height, major, &hashing_blob).unwrap(),
+            pow
+        );
         cn += 1;
     }
     assert_eq!(cn, 2);
@@ -415,6 +420,14 @@ fn pow_hashes_of_real_blocks() {
         assert_eq!(hex::encode(id), want.as_str().unwrap(), "{net}");
         let pow = pow_hash_override(block.number() as u64, &id).unwrap();
         assert_eq!(hex::encode(pow), longhash);
+        let major = block.header.hardfork_version;
+        let through_verifier = xmrd::consensus::pow::cryptonight_longhash(
+            block.number() as u64,
+            major,
+            &block.serialize_pow_hash(),
+        )
+        .unwrap();
+        assert_eq!(through_verifier, pow, "{net}");
         assert_eq!(pow_hash_override(202_611, &id), None);
     }
 }

@@ -587,7 +587,8 @@ pub fn verify_clsag(p: &PreparedTx, input: usize, ring: &[OutputInfo]) -> Result
     }
 }
 
-/// `verRctSemanticsSimple`, balance part: sum(pseudo-outs) == sum(outputs) + fee*H.
+/// `verRctSemanticsSimple`, balance part: sum(pseudo-outs) == sum(outputs) + fee*H (for
+/// RCTTypeFull the MLSAG itself proves it).
 pub fn check_balance(p: &PreparedTx) -> Result<(), TxError> {
     let Transaction::V2 {
         proofs: Some(proofs),
@@ -601,9 +602,9 @@ pub fn check_balance(p: &PreparedTx) -> Result<(), TxError> {
         | RctPrunable::MlsagBulletproofs { pseudo_outs, .. }
         | RctPrunable::MlsagBulletproofsCompactAmount { pseudo_outs, .. } => pseudo_outs,
         RctPrunable::MlsagBorromean { .. } => &proofs.base.pseudo_outs,
-        RctPrunable::AggregateMlsagBorromean { .. } => {
-            return Err(TxError::RctShape("not a simple RingCT type"))
-        }
+        // RCTTypeFull: the aggregate MLSAG's last column is sum(inputs) − sum(outputs)
+        // − fee·H, so its verification (`verRct`) proves the balance.
+        RctPrunable::AggregateMlsagBorromean { .. } => return Ok(()),
     };
     let decompress = |c: &CompressedPoint| c.decompress().map(|p| p.into());
     let mut sum = curve25519_dalek::EdwardsPoint::default();

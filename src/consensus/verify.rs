@@ -260,7 +260,11 @@ pub fn verify_block(
             jobs.clsag
                 .push((i, input, ring.into_iter().flatten().collect()));
         }
-        jobs.range_and_balance.push(i);
+        // Pre-RingCT transactions have no range proofs; their amounts balance in
+        // `check_tx_semantics` (inputs cover outputs and the fee).
+        if matches!(p.tx, Transaction::V2 { .. }) {
+            jobs.range_and_balance.push(i);
+        }
     }
 
     let limits = weight_limits(ctx);

@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::consensus::block::{prepare_block, PreparedBlock};
 use crate::consensus::context::{BlockEffects, ChainContext, Overlay};
-use crate::consensus::pow::{seed_height, RandomXHasher};
+use crate::consensus::pow::{cryptonight_longhash, seed_height, RandomXHasher};
 pub use crate::consensus::verify::BlockChecks;
 use crate::consensus::verify::{genesis_effects, verify_block, ProofJobs, ProvenTxs};
 use crate::consensus::{constants::hf, tx, BlockError, TxError};
@@ -251,9 +251,8 @@ impl VerifyPool {
                         return Ok([0; 32]);
                     }
                     if hf < hf::RANDOMX {
-                        return Err(BlockError::PowUnavailable(format!(
-                            "CryptoNight proof of work (hard fork {hf}) is not implemented yet"
-                        )));
+                        return cryptonight_longhash(height, hf, &blob)
+                            .map_err(|e| BlockError::PowUnavailable(e.to_string()));
                     }
                     let seed =
                         seed.ok_or(BlockError::PowUnavailable("seed block unknown".into()))?;

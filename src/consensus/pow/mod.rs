@@ -15,6 +15,7 @@
 
 pub mod cryptonight;
 mod difficulty;
+mod longhash;
 mod mode;
 mod randomx;
 mod seed;
@@ -24,6 +25,7 @@ mod tests;
 
 pub use cryptonight::{cn_slow_hash, cn_variant_for_major_version, CnError, CnHasher, CnVariant};
 pub use difficulty::check_hash;
+pub use longhash::{cryptonight_longhash, LonghashError};
 pub use mode::{
     mem_available_bytes, RandomXMode, AUTO_FAST_MEM_HEADROOM_BYTES, AUTO_FAST_MIN_BLOCKS_BEHIND,
     AUTO_FAST_MIN_MEM_AVAILABLE_BYTES, AUTO_FAST_NEAR_TIP_BLOCKS, RANDOMX_CACHE_BYTES,
