@@ -137,6 +137,10 @@ pub enum BlockError {
     /// `handle_block_to_main_chain`: previous id is not the chain's top.
     #[error("previous block id does not match the chain top")]
     PrevId,
+    /// `checkpoints::check_block`: the block's id is not the compiled-in checkpoint at
+    /// its height.
+    #[error("block {0} is not the checkpointed block at that height")]
+    Checkpoint(u64),
     /// `HardFork::check`: major version differs from the version in force.
     #[error("block major version {got}, expected {expected}")]
     WrongMajorVersion {

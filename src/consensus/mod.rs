@@ -8,6 +8,7 @@
 //! whole span in parallel around it.
 
 pub mod block;
+pub mod checkpoints;
 pub mod constants;
 pub mod context;
 pub mod difficulty;

@@ -214,6 +214,9 @@ pub fn verify_block(
     if ctx.top_hash() != Some(header.previous) {
         return Err(BlockError::PrevId);
     }
+    if !super::checkpoints::check_block(net, height, &b.hash) {
+        return Err(BlockError::Checkpoint(height));
+    }
     let hf = net.hard_fork_version(height);
     hardfork::check_version_and_vote(hf, header.hardfork_version, header.hardfork_signal)?;
     let recent =

@@ -375,6 +375,10 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                     cumulative_difficulty,
                 } => syncer.on_peer_state(key, height, cumulative_difficulty),
                 SyncInput::ChainEntry(key, r) => {
+                    syncer.set_fork_floor(crate::consensus::checkpoints::fork_floor(
+                        d.net,
+                        d.reader.view().block_count,
+                    ));
                     if let Err(f) = syncer.on_chain_entry(key, &r, |h| d.hash_at(h)) {
                         drops.push((key, f));
                     }

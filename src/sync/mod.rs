@@ -152,6 +152,9 @@ pub struct Syncer {
     /// The peer whose chain entry the plan follows.
     plan_peer: Option<PeerKey>,
     epochs: u64,
+    /// No alternative chain may leave ours at or below this height (the node's highest
+    /// checkpoint under its height: monerod's `is_alternative_block_allowed`).
+    fork_floor: Option<u64>,
 }
 
 fn block_len(b: &SpanBlock) -> usize {
@@ -175,7 +178,13 @@ impl Syncer {
             fork: None,
             plan_peer: None,
             epochs: 0,
+            fork_floor: None,
         }
+    }
+
+    /// Refuses chain entries that leave our chain at or below `floor` (a checkpoint).
+    pub fn set_fork_floor(&mut self, floor: Option<u64>) {
+        self.fork_floor = floor;
     }
 
     /// The alternative chain being fetched, if any.
@@ -482,6 +491,11 @@ impl Syncer {
         let Some(leaves) = leaves else {
             return Ok(());
         };
+        if leaves < self.height && self.fork_floor.is_some_and(|f| leaves <= f) {
+            return Err(SyncFault::BadChainEntry(
+                "leaves our chain at or below a checkpoint",
+            ));
+        }
         // A chain that leaves ours below our top is worth fetching only if it is heavier;
         // the best chain we know of is the plan, and a worse peer's entry only says which
         // of the planned blocks it can serve.

@@ -405,3 +405,22 @@ fn fork_a_few_blocks_below_the_top() {
     let asked = asked_objects(&s.poll(Instant::now(), ours), 2).unwrap();
     assert_eq!(asked, chain[700..709].to_vec());
 }
+
+/// A heavier chain that leaves ours at or below a checkpoint is refused (monerod's
+/// `is_alternative_block_allowed`); one that leaves above it is fetched.
+#[test]
+fn no_fork_at_or_below_the_fork_floor() {
+    let chain = ids(720);
+    let mine = branch(&chain, 700, 0xee);
+    let ours = |h: u64| (h < 704).then(|| mine[h as usize]);
+    for (floor, refused) in [(700, true), (699, false)] {
+        let mut s = Syncer::new(704, 704, DEFAULT_MAX_BUFFER_BYTES);
+        s.set_fork_floor(Some(floor));
+        s.on_peer_state(2, 709, 709);
+        let a = s.poll(Instant::now(), ours);
+        assert_eq!(sent_chain_request(&a), Some(2));
+        let r = s.on_chain_entry(2, &entry(699, &chain[699..709], 709), ours);
+        assert_eq!(r.is_err(), refused, "floor {floor}: {r:?}");
+        assert_eq!(s.fork().is_some(), !refused);
+    }
+}
