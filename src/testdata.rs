@@ -25,6 +25,29 @@ pub fn shared_subdir(rel: &str) -> Option<PathBuf> {
     d
 }
 
+/// The rows of a three-column numeric CSV of `vectors/chain/` (header skipped), or `None`
+/// (with the skip message) when the shared data is absent. Test support: panics on a
+/// malformed file.
+#[allow(clippy::unwrap_used)]
+pub fn chain_csv3(name: &str) -> Option<Vec<(u64, u128, u64)>> {
+    let dir = shared_subdir("vectors/chain")?;
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    Some(
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                assert_eq!(f.len(), 3, "{name}: {l}");
+                (
+                    f[0].parse().unwrap(),
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// The files of a shared folder ending in `ext`, sorted by name.
 pub fn files_with_ext(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)

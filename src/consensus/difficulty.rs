@@ -114,24 +114,11 @@ mod tests {
     /// `next_difficulty` over the preceding window must reproduce it.
     #[test]
     fn reproduces_mainnet_difficulties() {
-        let Some(dir) = crate::testdata::shared_subdir("vectors/chain") else {
+        let Some(rows) =
+            crate::testdata::chain_csv3("mainnet_cumulative_difficulty_3000000_3001999.csv")
+        else {
             return;
         };
-        let csv =
-            std::fs::read_to_string(dir.join("mainnet_cumulative_difficulty_3000000_3001999.csv"))
-                .unwrap();
-        let rows: Vec<(u64, u128, u64)> = csv
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (
-                    f[0].parse().unwrap(),
-                    f[1].parse().unwrap(),
-                    f[2].parse().unwrap(),
-                )
-            })
-            .collect();
         assert_eq!(rows.len(), 2000);
         assert!(rows.windows(2).all(|w| w[1].0 == w[0].0 + 1));
         let mut checked = 0;

@@ -416,22 +416,12 @@ mod tests {
     /// 2688888 to 2689607 and v16 for 2689608.
     #[test]
     fn mainnet_votes_through_v15() {
-        let Some(dir) = crate::testdata::shared_subdir("vectors/chain") else {
+        let Some(rows) = crate::testdata::chain_csv3("mainnet_hf_votes_2678808_2689607.csv") else {
             return;
         };
-        let csv =
-            std::fs::read_to_string(dir.join("mainnet_hf_votes_2678808_2689607.csv")).unwrap();
-        let rows: Vec<(u64, u8, u8)> = csv
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (
-                    f[0].parse().unwrap(),
-                    f[1].parse().unwrap(),
-                    f[2].parse().unwrap(),
-                )
-            })
+        let rows: Vec<(u64, u8, u8)> = rows
+            .into_iter()
+            .map(|(h, b, c)| (h, u8::try_from(b).unwrap(), u8::try_from(c).unwrap()))
             .collect();
         assert_eq!(rows.len(), 10_800);
         let first = rows[0].0;

@@ -406,22 +406,13 @@ mod tests {
     /// sets from the 100 weights before it.
     #[test]
     fn reproduces_mainnet_long_term_weights() {
-        let Some(dir) = crate::testdata::shared_subdir("vectors/chain") else {
+        let Some(rows) = crate::testdata::chain_csv3("mainnet_block_weights_2850000_3049999.csv")
+        else {
             return;
         };
-        let csv =
-            std::fs::read_to_string(dir.join("mainnet_block_weights_2850000_3049999.csv")).unwrap();
-        let rows: Vec<(u64, u64, u64)> = csv
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (
-                    f[0].parse().unwrap(),
-                    f[1].parse().unwrap(),
-                    f[2].parse().unwrap(),
-                )
-            })
+        let rows: Vec<(u64, u64, u64)> = rows
+            .into_iter()
+            .map(|(h, b, c)| (h, u64::try_from(b).unwrap(), c))
             .collect();
         assert_eq!(rows.len(), 200_000);
         assert!(rows.windows(2).all(|w| w[1].0 == w[0].0 + 1));
