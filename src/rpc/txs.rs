@@ -457,6 +457,7 @@ pub(super) fn send_raw_transaction(api: &Api, req: &Value) -> Value {
             | TxError::RingMemberTooYoung(_)
             | TxError::UnsortedInputs
             | TxError::Clsag(_)
+            | TxError::RingSignature(_)
             | TxError::NoInputs => flag(&mut res, "invalid_input", "invalid input"),
             _ => {}
         },
