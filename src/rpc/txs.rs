@@ -498,7 +498,7 @@ pub(super) fn get_transaction_pool(api: &Api, _: &Value) -> Value {
             "receive_time": now.saturating_sub(p.age.as_secs()),
             "relayed": true,
             "tx_blob": hex::encode(&p.blob),
-            "tx_json": "",
+            "tx_json": tx_as_json(&p.blob, false).unwrap_or_default(),
             "weight": p.weight,
         }));
         for k in &p.key_images {
