@@ -296,6 +296,13 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
         .unwrap()
         .to_string();
     let genesis = json_rpc(M.1, "on_get_block_hash", json!([0])).unwrap();
+    // Every transaction of a block late in the chain (multi-input ones among them).
+    let block_txs =
+        json_rpc(M.1, "get_block", json!({"height": 650})).unwrap()["tx_hashes"].clone();
+    assert!(
+        block_txs.as_array().is_some_and(|a| a.len() > 1),
+        "block 650 has transactions"
+    );
     let rpc_calls: Vec<(&str, Value)> = vec![
         ("get_info", json!({})),
         ("get_version", json!({})),
@@ -369,6 +376,28 @@ fn wallets_and_rpc_calls_see_the_same_chain_through_xmrd_as_through_monerod() {
             json!({"txs_hashes": [tx0], "prune": true}),
         ),
         ("/get_transactions", json!({"txs_hashes": ["zz"]})),
+        // `as_json` / `txs_as_json`: the full transaction, the pruned one (asked for, or a
+        // miner transaction, which has no prunable part), the split form.
+        (
+            "/get_transactions",
+            json!({"txs_hashes": [tx0, miner_tx, "00".repeat(32)], "decode_as_json": true}),
+        ),
+        (
+            "/get_transactions",
+            json!({"txs_hashes": [tx0, miner_tx], "decode_as_json": true, "prune": true}),
+        ),
+        (
+            "/gettransactions",
+            json!({"txs_hashes": [tx0, miner_tx], "decode_as_json": true, "split": true}),
+        ),
+        (
+            "/get_transactions",
+            json!({"txs_hashes": block_txs, "decode_as_json": true}),
+        ),
+        (
+            "/get_transactions",
+            json!({"txs_hashes": block_txs, "decode_as_json": true, "prune": true}),
+        ),
         (
             "/is_key_image_spent",
             json!({"key_images": ["00".repeat(32)]}),

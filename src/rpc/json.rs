@@ -521,7 +521,7 @@ fn get_block(api: &Api, params: &Value) -> Result<Value, RpcError> {
         "blob": hex::encode(&b.blob),
         "block_header": header,
         "credits": 0,
-        "json": super::block_json::block_json(&block),
+        "json": super::archive_json::block_json(&block),
         "miner_tx_hash": hex::encode(block.miner_transaction().hash()),
         "status": STATUS_OK,
         "top_hash": "",

@@ -11,11 +11,11 @@
 
 #[cfg(feature = "node")]
 mod api;
+#[cfg(feature = "node")]
+mod archive_json;
 pub mod auth;
 #[cfg(feature = "node")]
 pub mod bin;
-#[cfg(feature = "node")]
-mod block_json;
 #[cfg(feature = "node")]
 pub mod calls;
 #[cfg(feature = "node")]

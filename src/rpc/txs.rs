@@ -23,6 +23,10 @@ pub(super) fn get_transactions(api: &Api, req: &Value) -> Value {
         },
         Some(_) => return status(STATUS_FAILED),
     };
+    let decode_as_json = req
+        .get("decode_as_json")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let prune = req.get("prune").and_then(Value::as_bool).unwrap_or(false);
     let split = req.get("split").and_then(Value::as_bool).unwrap_or(false);
     let limit = if api.restricted {
@@ -55,6 +59,7 @@ pub(super) fn get_transactions(api: &Api, req: &Value) -> Value {
     };
     let mut txs = Vec::new();
     let mut as_hex_list = Vec::new();
+    let mut as_json_list = Vec::new();
     let mut missed = Vec::new();
     for ((hex_id, id), s) in hashes.iter().zip(&ids).zip(stored) {
         let (pruned, prunable, in_pool) = match (&s, pool.iter().find(|p| p.id == *id)) {
@@ -83,7 +88,8 @@ pub(super) fn get_transactions(api: &Api, req: &Value) -> Value {
         e.insert("as_json".into(), json!(""));
         e.insert("double_spend_seen".into(), json!(false));
         e.insert("in_pool".into(), json!(in_pool.is_some()));
-        if split || prune || prunable.is_empty() {
+        let split_form = split || prune || prunable.is_empty();
+        if split_form {
             e.insert("as_hex".into(), json!(""));
             e.insert("pruned_as_hex".into(), json!(hex::encode(&pruned)));
             e.insert(
@@ -98,6 +104,32 @@ pub(super) fn get_transactions(api: &Api, req: &Value) -> Value {
             e.insert("as_hex".into(), json!(hex::encode(&full)));
             e.insert("pruned_as_hex".into(), json!(""));
             e.insert("prunable_as_hex".into(), json!(""));
+        }
+        if decode_as_json {
+            let pruned_form = split_form && (prune || prunable.is_empty());
+            match tx_as_json(if pruned_form { &pruned } else { &full }, pruned_form) {
+                Ok(j) => {
+                    as_json_list.push(json!(j));
+                    e.insert("as_json".into(), json!(j));
+                }
+                Err(failure) => {
+                    // monerod answers with what it has gathered so far: this entry as
+                    // far as it got (default figures, not in the pool) and the lists.
+                    e.insert("block_height".into(), json!(0));
+                    e.insert("confirmations".into(), json!(0));
+                    e.insert("block_timestamp".into(), json!(0));
+                    txs.push(Value::Object(e));
+                    return json!({
+                        "credits": 0,
+                        "status": failure,
+                        "top_hash": "",
+                        "txs": txs,
+                        "txs_as_hex": as_hex_list,
+                        "txs_as_json": as_json_list,
+                        "untrusted": false,
+                    });
+                }
+            }
         }
         as_hex_list.push(e.get("as_hex").cloned().unwrap_or(json!("")));
         match (in_pool, &s) {
@@ -141,8 +173,28 @@ pub(super) fn get_transactions(api: &Api, req: &Value) -> Value {
         "top_hash": "",
         "txs": txs,
         "txs_as_hex": as_hex_list,
+        "txs_as_json": as_json_list,
         "untrusted": false,
     })
+}
+
+/// `as_json` as monerod's `get_transactions` writes it: `obj_to_json_str` of the
+/// transaction parsed from `blob`, a `pruned_transaction` (prefix and RingCT base) if
+/// `pruned`, else the full `transaction`; the status monerod answers if it does not
+/// parse.
+fn tx_as_json(blob: &[u8], pruned: bool) -> Result<String, &'static str> {
+    use monero_oxide::transaction::{NotPruned, Pruned, Transaction};
+    if pruned {
+        Transaction::<Pruned>::read(&mut &blob[..])
+            .map(|t| super::archive_json::pruned_transaction(&t).to_json_str())
+            .map_err(|_| "Failed to parse and validate pruned tx from blob")
+    } else {
+        Transaction::<NotPruned>::read(&mut &blob[..])
+            .ok()
+            .and_then(|t| super::archive_json::transaction(&t))
+            .map(|a| a.to_json_str())
+            .ok_or("Failed to parse and validate tx from blob")
+    }
 }
 
 /// `get_transaction_prunable_hash` as monerod stores it: the Keccak of the prunable part
@@ -405,6 +457,7 @@ pub(super) fn send_raw_transaction(api: &Api, req: &Value) -> Value {
             | TxError::RingMemberTooYoung(_)
             | TxError::UnsortedInputs
             | TxError::Clsag(_)
+            | TxError::RingSignature(_)
             | TxError::NoInputs => flag(&mut res, "invalid_input", "invalid input"),
             _ => {}
         },
@@ -445,7 +498,7 @@ pub(super) fn get_transaction_pool(api: &Api, _: &Value) -> Value {
             "receive_time": now.saturating_sub(p.age.as_secs()),
             "relayed": true,
             "tx_blob": hex::encode(&p.blob),
-            "tx_json": "",
+            "tx_json": tx_as_json(&p.blob, false).unwrap_or_default(),
             "weight": p.weight,
         }));
         for k in &p.key_images {
