@@ -417,14 +417,10 @@ pub(super) fn generateblocks(api: &Api, params: &Value) -> Result<Value, RpcErro
     for _ in 0..n {
         let (mut block, _, _, difficulty) = template(api, &to, GENERATE_RESERVE_SIZE)?;
         let block_height = api.reader().view().block_count;
-        let seed = seed_at(api, block_height)?;
         block.header.nonce = starting_nonce;
         loop {
             let hash = api
-                .shared
-                .chain
-                .pow
-                .hash(&seed, &block.serialize_pow_hash())
+                .pow_hash(&block, block_height)
                 .map_err(|e| (ERROR_INTERNAL, format!("Internal error: PoW: {e}")))?;
             if consensus::pow::check_hash(&hash, difficulty) {
                 break;
@@ -450,21 +446,6 @@ pub(super) fn generateblocks(api: &Api, params: &Value) -> Result<Value, RpcErro
         "status": STATUS_OK,
         "untrusted": false,
     }))
-}
-
-/// The RandomX seed of a block at `height`: the id of the block at its seed height.
-fn seed_at(api: &Api, height: u64) -> Result<[u8; 32], RpcError> {
-    let h = consensus::pow::seed_height(height);
-    api.reader()
-        .block_hashes(&[h])
-        .ok()
-        .and_then(|mut v| v.pop().flatten())
-        .ok_or_else(|| {
-            (
-                ERROR_INTERNAL,
-                format!("Internal error: no block at seed height {h}"),
-            )
-        })
 }
 
 #[cfg(test)]
