@@ -243,13 +243,17 @@ impl Api {
             .unwrap_or(0))
     }
 
-    /// A block's proof-of-work hash (`get_block_longhash`), RandomX keyed by the id of the
-    /// block at its seed height.
+    /// A block's proof-of-work hash (`get_block_longhash`): CryptoNight before hard fork
+    /// 12, then RandomX keyed by the id of the block at its seed height.
     pub(super) fn pow_hash(&self, block: &Block, height: u64) -> Result<[u8; 32], DataError> {
-        if block.header.hardfork_version < consensus::constants::hf::RANDOMX {
-            return Err(DataError::Missing(format!(
-                "block {height} predates RandomX: CryptoNight PoW hashes are not computed"
-            )));
+        let major = block.header.hardfork_version;
+        if major < consensus::constants::hf::RANDOMX {
+            return consensus::pow::cryptonight_longhash(
+                height,
+                major,
+                &block.serialize_pow_hash(),
+            )
+            .map_err(|e| DataError::Missing(format!("PoW of block {height}: {e}")));
         }
         let seed_height = consensus::pow::seed_height(height);
         let seed = self
