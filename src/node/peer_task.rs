@@ -245,7 +245,6 @@ async fn drive(
     let mut sync = SyncLink {
         key: None,
         outbox: None,
-        opened: Instant::now(),
         stats,
     };
     let mut serve = ServeQueue::new(ctx.shared.config.serve_rate_per_peer);
@@ -264,9 +263,8 @@ async fn drive(
 pub(crate) struct SyncLink {
     key: Option<PeerKey>,
     outbox: Option<futures_channel::mpsc::UnboundedReceiver<PeerCmd>>,
-    /// When the connection task started (for the handshake duration).
-    opened: Instant,
-    /// What the RPC's `get_connections` reads of this connection.
+    /// What the RPC's `get_connections` reads of this connection (and when it opened,
+    /// for the handshake duration).
     stats: Arc<ConnStats>,
 }
 
@@ -523,7 +521,7 @@ fn on_event(
     match ev {
         Event::Handshaked { node, sync } => {
             *handshaked = true;
-            latency::record(metrics::HANDSHAKE_METRIC, link.opened.elapsed());
+            latency::record(metrics::HANDSHAKE_METRIC, link.stats.opened.elapsed());
             let st = &link.stats;
             st.peer_id.store(node.peer_id, Ordering::Relaxed);
             st.support_flags

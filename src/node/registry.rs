@@ -80,8 +80,6 @@ pub struct ConnStats {
     pub incoming: bool,
     /// When the task started.
     pub opened: Instant,
-    /// The same moment as Unix seconds.
-    pub opened_unix: u64,
     /// Whether the handshake is done.
     pub handshaked: AtomicBool,
     /// The peer's id (from its handshake).
@@ -191,15 +189,11 @@ pub struct Connections {
 impl Connections {
     /// Registers a connection that opened now; the guard removes it when dropped.
     pub fn open(self: &Arc<Self>, addr: SocketAddr, incoming: bool) -> ConnGuard {
-        let opened_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let stats = Arc::new(ConnStats {
             id: rand::random(),
             addr,
             incoming,
             opened: Instant::now(),
-            opened_unix,
             handshaked: AtomicBool::new(false),
             peer_id: AtomicU64::new(0),
             support_flags: AtomicU32::new(0),
