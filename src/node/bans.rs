@@ -78,6 +78,23 @@ pub enum HostFailure {
     Banned,
 }
 
+/// The entries of a ban table still in force at `now`, sorted, with the time left on each
+/// (`None`: permanent).
+fn in_force<K: Copy + Ord>(
+    table: &HashMap<K, Option<Instant>>,
+    now: Instant,
+) -> Vec<(K, Option<Duration>)> {
+    let mut v: Vec<_> = table
+        .iter()
+        .filter_map(|(k, until)| match until {
+            None => Some((*k, None)),
+            Some(t) => t.checked_duration_since(now).map(|left| (*k, Some(left))),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Failures and bans per IP, and banned IPv4 subnets.
 #[derive(Debug, Default)]
 pub struct BanList {
@@ -176,30 +193,12 @@ impl BanList {
 
     /// The subnet bans in force at `now` and the time left on each (`None`: permanent).
     pub fn subnet_bans(&self, now: Instant) -> Vec<(Ipv4Subnet, Option<Duration>)> {
-        let mut v: Vec<_> = self
-            .subnets
-            .iter()
-            .filter_map(|(s, until)| match until {
-                None => Some((*s, None)),
-                Some(t) => t.checked_duration_since(now).map(|left| (*s, Some(left))),
-            })
-            .collect();
-        v.sort();
-        v
+        in_force(&self.subnets, now)
     }
 
     /// The bans in force at `now` and the time left on each (`None`: permanent).
     pub fn bans(&self, now: Instant) -> Vec<(IpAddr, Option<std::time::Duration>)> {
-        let mut v: Vec<_> = self
-            .banned
-            .iter()
-            .filter_map(|(ip, until)| match until {
-                None => Some((*ip, None)),
-                Some(t) => t.checked_duration_since(now).map(|left| (*ip, Some(left))),
-            })
-            .collect();
-        v.sort();
-        v
+        in_force(&self.banned, now)
     }
 
     /// How many hosts and subnets are banned.
