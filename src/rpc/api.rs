@@ -27,13 +27,19 @@ pub struct Api {
     pub start_time: u64,
     /// Open RPC connections (`rpc_connections_count`).
     pub open: Arc<AtomicUsize>,
-    /// Caches of chain figures that cost a scan (tx count, metadata window).
-    pub(super) cache: super::data::Cache,
+    /// Caches of chain figures that cost a scan (tx count, metadata window), shared by
+    /// the main and the restricted server.
+    pub(super) cache: Arc<super::data::Cache>,
 }
 
 impl Api {
-    /// The calls over `shared`.
-    pub fn new(shared: Arc<Shared>, restricted: bool, open: Arc<AtomicUsize>) -> Self {
+    /// The calls over `shared`, with the chain-figure caches `cache`.
+    pub fn new(
+        shared: Arc<Shared>,
+        restricted: bool,
+        open: Arc<AtomicUsize>,
+        cache: Arc<super::data::Cache>,
+    ) -> Self {
         let start_time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -42,7 +48,7 @@ impl Api {
             restricted,
             start_time,
             open,
-            cache: super::data::Cache::default(),
+            cache,
         }
     }
 }

@@ -126,11 +126,17 @@ pub fn setup(shared: &Arc<Shared>) -> anyhow::Result<Vec<Arc<RpcServer>>> {
         }
         None => None,
     };
+    let cache = Arc::new(super::data::Cache::default());
     let servers = std::iter::once((cfg.bind, cfg.restricted))
         .chain(cfg.restricted_bind.map(|b| (b, true)))
         .map(|(bind, restricted)| {
             let open = Arc::new(AtomicUsize::new(0));
-            let api = Arc::new(Api::new(Arc::clone(shared), restricted, Arc::clone(&open)));
+            let api = Arc::new(Api::new(
+                Arc::clone(shared),
+                restricted,
+                Arc::clone(&open),
+                Arc::clone(&cache),
+            ));
             tracing::info!(
                 %bind,
                 ssl = ?cfg.ssl,
