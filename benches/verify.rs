@@ -39,6 +39,7 @@ fn span(p: &[Package]) -> Vec<SpanBlock> {
         .map(|p| SpanBlock {
             block: p.block.clone(),
             txs: p.txs.clone(),
+            known: None,
         })
         .collect()
 }

@@ -77,6 +77,7 @@ fn regtest_chain_from_monerod_verifies_with_monerods_ids_and_pow() {
             span.push(SpanBlock {
                 block: hex::decode(b["blob"].as_str().unwrap()).unwrap(),
                 txs,
+                known: None,
             });
         }
         let verdict = pool.verify_span_blocking(&chain, span, BlockChecks::now());

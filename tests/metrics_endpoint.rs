@@ -233,26 +233,8 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// One GET over plain TCP; the status line and the body.
 fn get(path: &str) -> Option<(String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", METRICS_PORT)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let (head, body) = resp.split_once("\r\n\r\n")?;
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length: ")
-                .map(str::to_string)
-        })?
-        .trim()
-        .parse()
-        .ok()?;
-    assert_eq!(body.len(), len, "Content-Length");
-    Some((head.lines().next()?.to_string(), body.to_string()))
+    xmrd::testdata::realpeer::http_get(METRICS_PORT, path)
 }
 
 fn scrape() -> Exposition {

@@ -141,6 +141,18 @@ pub enum BlockError {
     /// its height.
     #[error("block {0} is not the checkpointed block at that height")]
     Checkpoint(u64),
+    /// Fast sync (`handle_block_to_main_chain`'s `fast_check`): the block-hash groups
+    /// settle another block at this height.
+    #[error("block {0} is not the block the fast-sync data settles at that height")]
+    NotSettledBlock(u64),
+    /// Fast sync: the block's weight is not the one its group settles.
+    #[error("block weight {weight}, the fast-sync data settles {settled}")]
+    SettledWeight {
+        /// The block's weight.
+        weight: u64,
+        /// The settled weight.
+        settled: u64,
+    },
     /// `HardFork::check`: major version differs from the version in force.
     #[error("block major version {got}, expected {expected}")]
     WrongMajorVersion {

@@ -13,6 +13,7 @@ pub mod constants;
 pub mod context;
 pub mod difficulty;
 pub mod error;
+pub mod fast_sync;
 pub mod hardfork;
 pub mod pow;
 pub mod ring_sig;

@@ -138,8 +138,36 @@ pub fn check_output_types(tx: &Transaction, hf: u8) -> Result<(), usize> {
 }
 
 /// Rules 1-6 of `ver_non_input_consensus` for one transaction: size, version, weight,
-/// `check_tx_semantic` and `check_tx_outputs`. Range proofs are checked in a batch.
+/// `check_tx_semantic` and `check_tx_outputs`, and the key images' domain
+/// (`check_tx_inputs_keyimages_domain`). Range proofs are checked in a batch.
 pub fn check_tx_semantics(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
+    check_tx_structure(p, hf)?;
+    check_key_image_domains(p)
+}
+
+/// `check_tx_inputs_keyimages_domain`: each key image is a point, not the identity, and
+/// in the prime-order subgroup (l*KI == identity). One scalar multiplication per input.
+pub fn check_key_image_domains(p: &PreparedTx) -> Result<(), TxError> {
+    for (i, input) in p.tx.prefix().inputs.iter().enumerate() {
+        if let Input::ToKey { key_image, .. } = input {
+            let ok = curve25519_dalek::edwards::CompressedEdwardsY(key_image.to_bytes())
+                .decompress()
+                .is_some_and(|p| {
+                    use curve25519_dalek::traits::IsIdentity;
+                    !p.is_identity() && p.is_torsion_free()
+                });
+            if !ok {
+                return Err(TxError::KeyImageDomain(i));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`check_tx_semantics`] without the key images' domain: what a settled block's
+/// transactions are still checked for under fast sync (see
+/// [`crate::consensus::fast_sync`]).
+pub fn check_tx_structure(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
     let tx = &p.tx;
     if p.blob_len > CRYPTONOTE_MAX_TX_SIZE {
         return Err(TxError::TooBig(p.blob_len));
@@ -196,20 +224,6 @@ pub fn check_tx_semantics(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
                 if key_offsets.iter().skip(1).any(|o| *o == 0) {
                     return Err(TxError::DuplicateRingMember(i));
                 }
-            }
-        }
-    }
-    for (i, input) in prefix.inputs.iter().enumerate() {
-        if let Input::ToKey { key_image, .. } = input {
-            // check_tx_inputs_keyimages_domain: not the identity, l*KI == identity.
-            let ok = curve25519_dalek::edwards::CompressedEdwardsY(key_image.to_bytes())
-                .decompress()
-                .is_some_and(|p| {
-                    use curve25519_dalek::traits::IsIdentity;
-                    !p.is_identity() && p.is_torsion_free()
-                });
-            if !ok {
-                return Err(TxError::KeyImageDomain(i));
             }
         }
     }

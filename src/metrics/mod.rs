@@ -78,6 +78,12 @@ pub struct NodeSnapshot {
     /// Their total weight.
     #[serde(default)]
     pub txpool_weight: u64,
+    /// Fast sync: blocks settled by the block-hash data (a counter).
+    #[serde(default)]
+    pub fast_sync_settled: u64,
+    /// Fast sync: blocks verified as settled ones (a counter).
+    #[serde(default)]
+    pub fast_sync_checked: u64,
     /// Bytes the chain store takes on disk.
     pub store_bytes: u64,
     /// Resident memory of the process.
@@ -284,6 +290,15 @@ pub fn render_prometheus(s: &NodeSnapshot) -> String {
         "gauge",
         "Total weight of the pooled transactions.",
         &[(vec![], f(s.txpool_weight))],
+    );
+    gauge(
+        "xmrd_fast_sync_blocks_total",
+        "counter",
+        "Fast sync: blocks settled by the block-hash data (settled) and blocks verified as settled ones, without proof of work, signatures or proofs (checked).",
+        &[
+            (vec![("stage", "settled")], f(s.fast_sync_settled)),
+            (vec![("stage", "checked")], f(s.fast_sync_checked)),
+        ],
     );
     gauge(
         "xmrd_store_size_bytes",

@@ -17,8 +17,9 @@ use crossbeam_channel::{Receiver, Sender};
 use xmrd_storage::{BlockWrite, ChainReader, ChainStore, CommitHandle, StoreConfig};
 
 use crate::chain::{block_write, MetaWindow, StoreChain};
+use crate::consensus::fast_sync::{BlockHashGroups, SettledBlocks};
 use crate::consensus::pow::RandomXHasher;
-use crate::consensus::{ConsensusNet, Overlay};
+use crate::consensus::{ChainContext, ConsensusNet, Overlay};
 use crate::sync::{Action, Downloaded, Fork, PeerKey, SyncFault, Syncer, MAX_BLOCKS_PER_REQUEST};
 use crate::txpool::dandelion::{Dandelion, Route};
 use crate::txpool::{PoolTx, TxPool};
@@ -139,6 +140,17 @@ pub struct NodeChain {
     pub pool_stats: Arc<PoolStats>,
     /// The verifiers' RandomX hasher (the RPC mines and fills `pow_hash` with it).
     pub pow: Arc<RandomXHasher>,
+    /// Fast sync's counters.
+    pub fast_sync: Arc<FastSyncStats>,
+}
+
+/// Fast sync's counters, for the metrics.
+#[derive(Debug, Default)]
+pub struct FastSyncStats {
+    /// Blocks settled by the block-hash groups from peers' chain entries.
+    pub settled: std::sync::atomic::AtomicU64,
+    /// Blocks verified as settled ones (no proof of work, signatures or proofs).
+    pub checked: std::sync::atomic::AtomicU64,
 }
 
 /// The pool's size for readers outside the sync thread (metrics).
@@ -205,17 +217,36 @@ impl std::fmt::Debug for NodeChain {
     }
 }
 
+/// The sync thread's settings.
+#[derive(Debug, Clone)]
+pub struct ChainOptions {
+    /// `--randomx-mode`.
+    pub randomx: crate::consensus::pow::RandomXMode,
+    /// `--verify-threads` (0: one per core).
+    pub verify_threads: usize,
+    /// `--block-download-max-size`, resolved.
+    pub max_buffer_bytes: usize,
+    /// `--max-txpool-weight`.
+    pub max_txpool_weight: u64,
+    /// Fast sync's block-hash groups (empty: `--fast-block-sync 0` or no data).
+    pub block_hashes: BlockHashGroups,
+}
+
 /// Opens the store under `data_dir` (adding the genesis block to an empty one), and starts
 /// the sync thread.
 pub fn start(
     data_dir: &std::path::Path,
     net: ConsensusNet,
     genesis_blob: &[u8],
-    randomx: crate::consensus::pow::RandomXMode,
-    verify_threads: usize,
-    max_buffer_bytes: usize,
-    max_txpool_weight: u64,
+    opts: ChainOptions,
 ) -> anyhow::Result<NodeChain> {
+    let ChainOptions {
+        randomx,
+        verify_threads,
+        max_buffer_bytes,
+        max_txpool_weight,
+        block_hashes,
+    } = opts;
     let store = ChainStore::open(&xmrd_storage::chain_path(data_dir), &StoreConfig::default())?;
     let reader = store.reader();
     let committer = store.committer();
@@ -231,6 +262,7 @@ pub fn start(
                 vec![SpanBlock {
                     block: genesis_blob.to_vec(),
                     txs: Vec::new(),
+                    known: None,
                 }],
                 BlockChecks::now(),
             )
@@ -245,7 +277,16 @@ pub fn start(
     let recent = Arc::new(RecentBlocks::default());
     let pool_stats = Arc::new(PoolStats::default());
     let pow = Arc::clone(pool.pow());
+    let fast_sync = Arc::new(FastSyncStats::default());
+    if !block_hashes.is_empty() {
+        tracing::info!(
+            groups = block_hashes.len(),
+            below = block_hashes.end_height(),
+            "fast sync: block-hash data loaded"
+        );
+    }
     let d = Driver {
+        fast_sync: Arc::clone(&fast_sync),
         pool_stats: Arc::clone(&pool_stats),
         reader: reader.clone(),
         committer,
@@ -261,6 +302,7 @@ pub fn start(
         dandelion: Dandelion::new(),
         outbound: Vec::new(),
         last_expiry: Instant::now(),
+        settled: SettledBlocks::new(block_hashes),
     };
     std::thread::Builder::new()
         .name("xmrd-sync".into())
@@ -275,6 +317,7 @@ pub fn start(
         recent,
         pool_stats,
         pow,
+        fast_sync,
     })
 }
 
@@ -317,6 +360,9 @@ struct Driver {
     /// Peers we dialled, in connection order.
     outbound: Vec<PeerKey>,
     pool_stats: Arc<PoolStats>,
+    /// Fast sync: blocks settled by the block-hash groups, not yet committed.
+    settled: SettledBlocks,
+    fast_sync: Arc<FastSyncStats>,
 }
 
 /// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
@@ -381,6 +427,11 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                     ));
                     if let Err(f) = syncer.on_chain_entry(key, &r, |h| d.hash_at(h)) {
                         drops.push((key, f));
+                    } else if !d.settle(&r) {
+                        drops.push((
+                            key,
+                            SyncFault::BadChainEntry("most blocks contradict the fast-sync data"),
+                        ));
                     }
                 }
                 SyncInput::Objects(key, r) => {
@@ -573,6 +624,7 @@ impl Driver {
             vec![SpanBlock {
                 block: entry.block.to_vec(),
                 txs,
+                known: None,
             }],
             BlockChecks::now(),
             &proven,
@@ -650,6 +702,7 @@ impl Driver {
             w.push(m);
         }
         syncer.on_chain(view.block_count, view.cumulative_difficulty);
+        self.settled.committed_below(view.block_count);
         set_main_seed(&self.pool, &self.reader, view.block_count, syncer.target());
         Ok(view)
     }
@@ -869,6 +922,32 @@ impl Driver {
         })
     }
 
+    /// Fast sync: settles the blocks a chain entry proves against the block-hash groups.
+    /// `false` when the entry contradicts them.
+    fn settle(&mut self, r: &ChainResponse) -> bool {
+        let our_height = self.reader.view().block_count;
+        if r.start_height >= self.settled.end_height() {
+            return true;
+        }
+        let ids: Vec<[u8; 32]> = r.m_block_ids.iter().collect();
+        let weights: Vec<u64> = r.m_block_weights.iter().collect();
+        let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
+        let before = self.settled.len();
+        let ok = self
+            .settled
+            .on_chain_entry(our_height, r.start_height, &ids, &weights, |h| {
+                Some((base.block_hash(h)?, *base.block_weights(h..h + 1).first()?))
+            });
+        let added = self.settled.len().saturating_sub(before);
+        if added > 0 {
+            self.fast_sync
+                .settled
+                .fetch_add(added as u64, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(added, "fast sync: blocks settled by the block-hash data");
+        }
+        ok
+    }
+
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {
         self.reader
             .block_hashes(&[h])
@@ -885,11 +964,22 @@ impl Driver {
         let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
         let first_height = ready.first().map_or(0, |d| d.height);
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
-        let verdict = self.pool.verify_span_blocking(
-            &base,
-            ready.into_iter().map(|d| d.block).collect(),
-            BlockChecks::now(),
-        );
+        let span: Vec<SpanBlock> = ready
+            .into_iter()
+            .map(|d| SpanBlock {
+                known: self.settled.at(d.height),
+                ..d.block
+            })
+            .collect();
+        let fast = span.iter().filter(|b| b.known.is_some()).count();
+        let verdict = self
+            .pool
+            .verify_span_blocking(&base, span, BlockChecks::now());
+        if fast > 0 {
+            self.fast_sync
+                .checked
+                .fetch_add(fast as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         let (writes, failed) = split_verdict(verdict, self.net);
         let committed = writes.len();
         if !writes.is_empty() {

@@ -104,6 +104,18 @@ pub struct Args {
     /// nearest knob is `--max-concurrency`.
     #[arg(long, default_value_t = 0)]
     pub verify_threads: usize,
+    /// Fast block sync (monerod's flag and default): 1 trusts the block-hash groups of
+    /// `--fast-block-sync-data` and skips proof of work, signatures and proofs below their
+    /// last group, still checking every block's id, weight and structure; 0 verifies
+    /// everything.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub fast_block_sync: u8,
+    /// The block-hash groups for fast sync, in the format of monero's
+    /// `src/blocks/checkpoints.dat` (which monerod compiles in; on mainnet only that very
+    /// file, SHA-256 2aea941d…2d16, is taken). Default: `checkpoints.dat` in the data
+    /// directory, if there is one.
+    #[arg(long)]
+    pub fast_block_sync_data: Option<PathBuf>,
     /// Regtest only: every block's difficulty is N (monerod's `--fixed-difficulty`).
     #[arg(long, requires = "regtest")]
     pub fixed_difficulty: Option<u64>,
@@ -271,6 +283,10 @@ fn parse_peer(s: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{s}: no address"))
 }
 
+/// The block-hash data fast sync looks for in the data directory when
+/// `--fast-block-sync-data` is not given (the name of monero's source file).
+pub(crate) const DEFAULT_BLOCK_HASHES_FILE: &str = "checkpoints.dat";
+
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -308,6 +324,10 @@ pub struct Config {
     pub verify_threads: usize,
     /// `--fixed-difficulty` (regtest).
     pub fixed_difficulty: Option<u64>,
+    /// `--fast-block-sync` on.
+    pub fast_block_sync: bool,
+    /// `--fast-block-sync-data` (None: the data directory's `checkpoints.dat`, if any).
+    pub fast_block_sync_data: Option<PathBuf>,
     /// `--block-download-max-size` resolved (bytes).
     pub block_download_max_size: usize,
     /// `--max-txpool-weight`.
@@ -372,6 +392,34 @@ impl Config {
         }
     }
 
+    /// Fast sync's block-hash groups: empty when `--fast-block-sync 0`, or when no file
+    /// was named and the data directory has none. A named or present file that cannot be
+    /// used is an error (the operator asked for it).
+    pub fn block_hashes(&self) -> anyhow::Result<crate::consensus::fast_sync::BlockHashGroups> {
+        use crate::consensus::fast_sync::BlockHashGroups;
+        if !self.fast_block_sync {
+            tracing::info!("fast sync off (--fast-block-sync 0): every block is verified in full");
+            return Ok(BlockHashGroups::default());
+        }
+        let (path, named) = match &self.fast_block_sync_data {
+            Some(p) => (p.clone(), true),
+            None => (self.data_dir.join(DEFAULT_BLOCK_HASHES_FILE), false),
+        };
+        let data = match std::fs::read(&path) {
+            Ok(d) => d,
+            Err(e) if !named && e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::info!(
+                    "fast sync: no block-hash data ({} absent, see --fast-block-sync-data): every block is verified in full",
+                    path.display()
+                );
+                return Ok(BlockHashGroups::default());
+            }
+            Err(e) => anyhow::bail!("--fast-block-sync-data {}: {e}", path.display()),
+        };
+        BlockHashGroups::parse(&data, self.consensus_net())
+            .map_err(|e| anyhow::anyhow!("--fast-block-sync-data {}: {e}", path.display()))
+    }
+
     /// Resolves flags into a configuration.
     pub fn from_args(a: &Args) -> Config {
         let choice = if a.regtest {
@@ -427,6 +475,8 @@ impl Config {
             randomx_mode: a.randomx_mode,
             verify_threads: a.verify_threads,
             fixed_difficulty: a.fixed_difficulty,
+            fast_block_sync: a.fast_block_sync == 1,
+            fast_block_sync_data: a.fast_block_sync_data.clone(),
             block_download_max_size: if a.block_download_max_size == 0 {
                 crate::sync::DEFAULT_MAX_BUFFER_BYTES
             } else {

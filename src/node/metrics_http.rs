@@ -88,6 +88,8 @@ pub fn snapshot(shared: &Shared) -> NodeSnapshot {
         verify_queued: as_u64(crate::verify::queued_tasks()),
         txpool_txs: shared.chain.pool_stats.txs.load(Ordering::Relaxed),
         txpool_weight: shared.chain.pool_stats.weight.load(Ordering::Relaxed),
+        fast_sync_settled: shared.chain.fast_sync.settled.load(Ordering::Relaxed),
+        fast_sync_checked: shared.chain.fast_sync.checked.load(Ordering::Relaxed),
         store_bytes: metrics::dir_bytes(&xmrd_storage::chain_path(&shared.config.data_dir)),
         rss_bytes: metrics::rss_bytes(),
         sync: m

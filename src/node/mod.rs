@@ -193,10 +193,13 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         &config.data_dir,
         config.consensus_net(),
         &config.network.genesis_blob(),
-        config.randomx_mode,
-        config.verify_threads,
-        config.block_download_max_size,
-        config.max_txpool_weight,
+        chain_sync::ChainOptions {
+            randomx: config.randomx_mode,
+            verify_threads: config.verify_threads,
+            max_buffer_bytes: config.block_download_max_size,
+            max_txpool_weight: config.max_txpool_weight,
+            block_hashes: config.block_hashes()?,
+        },
     )?;
     let view = chain.reader.view();
     tracing::info!(

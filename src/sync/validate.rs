@@ -163,6 +163,7 @@ pub fn check_objects(
         out.push(SpanBlock {
             block: blob.to_vec(),
             txs,
+            known: None,
         });
     }
     Ok(out)

@@ -73,6 +73,31 @@ pub fn post_raw(port: u16, path: &str, content_type: &str, body: &[u8]) -> Optio
     Some((status, resp.get(at..at + len)?.to_vec()))
 }
 
+/// One HTTP/1.1 GET over plain TCP to the loopback `port` (the server closes the
+/// connection after answering); the status line and the body.
+pub fn http_get(port: u16, path: &str) -> Option<(String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    let (head, body) = resp.split_once("\r\n\r\n")?;
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_string)
+        })?
+        .trim()
+        .parse()
+        .ok()?;
+    if body.len() != len {
+        return None;
+    }
+    Some((head.lines().next()?.to_string(), body.to_string()))
+}
+
 /// A JSON-RPC call; its `result`.
 pub fn json_rpc(port: u16, method: &str, params: Value) -> Option<Value> {
     let v = post(

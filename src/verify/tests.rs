@@ -41,6 +41,7 @@ fn fixture() -> Option<&'static Fixture> {
                 .map(|p| SpanBlock {
                     block: p.block.clone(),
                     txs: p.txs.clone(),
+                    known: None,
                 })
                 .collect();
             for (i, v) in pool
@@ -140,6 +141,7 @@ impl Parts {
         SpanBlock {
             block: block.serialize(),
             txs: self.txs.iter().map(|t| t.serialize()).collect(),
+            known: None,
         }
     }
     fn with_miner(&mut self, f: impl FnOnce(&mut Transaction)) {
@@ -608,6 +610,7 @@ fn async_verdict_arrives() {
         .map(|p| SpanBlock {
             block: p.block.clone(),
             txs: p.txs.clone(),
+            known: None,
         })
         .collect();
     let rx = f.pool.verify_span(chain, span, BlockChecks::now());
@@ -629,6 +632,7 @@ fn span_verdict_stops_at_the_first_bad_block() {
         .map(|p| SpanBlock {
             block: p.block.clone(),
             txs: p.txs.clone(),
+            known: None,
         })
         .collect();
     let mut m = parts(&f.packages[h]);
@@ -708,4 +712,77 @@ fn pool_verified_proofs_are_skipped_only_for_the_same_tx_and_rings() {
         .pop()
         .unwrap();
     assert_eq!(tx_error(v.map(|_| ())), TxError::Clsag(0));
+}
+
+/// Fast sync: a settled block is checked for its id and weight, not for its proof of work
+/// or its signatures (monerod's `fast_check`); every other rule still holds.
+#[test]
+fn settled_blocks_skip_work_and_signatures_but_not_id_or_weight() {
+    let Some(f) = fixture() else { return };
+    let h = target(f);
+    let p = &f.packages[h];
+    // A chain on which no hash meets the difficulty.
+    let mut hard = MemoryChain::new(ConsensusNet::Regtest {
+        fixed_difficulty: Some(u128::MAX),
+    });
+    for e in &f.effects[..h] {
+        hard.apply(e.clone());
+    }
+    let settled = |span: &SpanBlock, weight: u64| {
+        let id = Block::read(&mut span.block.as_slice()).unwrap().hash();
+        SpanBlock {
+            known: Some(KnownBlock {
+                id,
+                weight: Some(weight),
+            }),
+            ..span.clone()
+        }
+    };
+    let span = parts(p).span();
+    assert_eq!(
+        verdict(f, &hard, span.clone()),
+        Err(BlockError::Pow(u128::MAX))
+    );
+    assert_eq!(verdict(f, &hard, settled(&span, p.block_weight)), Ok(()));
+    // Another block at that height, or another weight: refused.
+    let mut other = settled(&span, p.block_weight);
+    if let Some(k) = other.known.as_mut() {
+        k.id[0] ^= 1;
+    }
+    assert_eq!(
+        verdict(f, &hard, other),
+        Err(BlockError::NotSettledBlock(h as u64))
+    );
+    assert_eq!(
+        verdict(f, &hard, settled(&span, p.block_weight + 1)),
+        Err(BlockError::SettledWeight {
+            weight: p.block_weight,
+            settled: p.block_weight + 1
+        })
+    );
+    // A broken signature goes unchecked in a settled block, not in another.
+    let chain = chain_at(f, h);
+    let mut m = parts(p);
+    let c = clsags(&mut m.txs[0]);
+    c[0].s[3] = bump(&c[0].s[3]);
+    let span = m.span();
+    let weight = prepare_block(&span.block, &span.txs).unwrap().weight();
+    assert_eq!(
+        tx_error(verdict(f, &chain, span.clone())),
+        TxError::Clsag(0)
+    );
+    assert_eq!(verdict(f, &chain, settled(&span, weight)), Ok(()));
+    // Structure is still checked: a transaction already in the chain.
+    let below = (1..h)
+        .rev()
+        .find(|&k| !f.packages[k].txs.is_empty())
+        .expect("a block with transactions below the target");
+    let mut m = parts(p);
+    m.txs.insert(0, parts(&f.packages[below]).txs.remove(0));
+    let span = m.span();
+    let weight = prepare_block(&span.block, &span.txs).unwrap().weight();
+    assert_eq!(
+        tx_error(verdict(f, &chain, settled(&span, weight))),
+        TxError::AlreadyInChain
+    );
 }
