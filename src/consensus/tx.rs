@@ -8,7 +8,7 @@
 
 use monero_oxide::ed25519::{Commitment, CompressedPoint, Scalar};
 use monero_oxide::ringct::bulletproofs::Bulletproof;
-use monero_oxide::ringct::{RctPrunable, RctType};
+use monero_oxide::ringct::{RctProofs, RctPrunable, RctType};
 use monero_oxide::transaction::{Input, Timelock, Transaction};
 
 use super::constants::*;
@@ -583,9 +583,93 @@ pub fn verify_ring_signature(
         } => mlsag(mlsags, pseudo_outs),
         RctPrunable::MlsagBorromean { mlsags, .. } => mlsag(mlsags, &proofs.base.pseudo_outs),
         RctPrunable::AggregateMlsagBorromean { .. } => Err(TxError::RctShape(
-            "RCTTypeFull (aggregate MLSAG) is not implemented yet",
+            "RCTTypeFull signs all inputs at once (verify_signatures)",
         )),
     }
+}
+
+/// Whether the transaction is RCTTypeFull: one MLSAG over all of its inputs.
+pub fn is_aggregate_mlsag(tx: &Transaction) -> bool {
+    matches!(
+        tx,
+        Transaction::V2 {
+            proofs: Some(RctProofs {
+                prunable: RctPrunable::AggregateMlsagBorromean { .. },
+                ..
+            }),
+            ..
+        }
+    )
+}
+
+/// `verRct`'s MLSAG for RCTTypeFull (`verRctMG`): one signature over the matrix whose row
+/// `i` is every input's `i`-th ring member key, then the sum of their commitments minus
+/// the outputs' commitments and `fee*H` (which is how this type proves its balance). All
+/// rings must have one size; the key images are the inputs', in order.
+pub fn verify_aggregate_mlsag<R: AsRef<[OutputInfo]>>(
+    p: &PreparedTx,
+    rings: &[R],
+) -> Result<(), TxError> {
+    let Transaction::V2 {
+        proofs: Some(proofs),
+        prefix,
+    } = &p.tx
+    else {
+        return Err(TxError::NullRct);
+    };
+    let RctPrunable::AggregateMlsagBorromean { mlsag, .. } = &proofs.prunable else {
+        return Err(TxError::RctShape("not RCTTypeFull"));
+    };
+    if rings.len() != prefix.inputs.len() {
+        return Err(TxError::RctShape("a ring per input"));
+    }
+    let images: Vec<CompressedPoint> = prefix
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::ToKey { key_image, .. } => Some(*key_image),
+            Input::Gen(_) => None,
+        })
+        .collect();
+    let msg =
+        p.tx.signature_hash()
+            .ok_or(TxError::RctShape("no signature hash"))?;
+    use monero_oxide::ringct::mlsag::AggregateRingMatrixBuilder;
+    let mut matrix = AggregateRingMatrixBuilder::new(&proofs.base.commitments, proofs.base.fee)
+        .map_err(|_| TxError::Clsag(0))?;
+    for (input, ring) in rings.iter().enumerate() {
+        let ring: Vec<[CompressedPoint; 2]> = ring
+            .as_ref()
+            .iter()
+            .map(|m| {
+                [
+                    CompressedPoint::from(m.key),
+                    CompressedPoint::from(m.commitment),
+                ]
+            })
+            .collect();
+        matrix.push_ring(&ring).map_err(|_| TxError::Clsag(input))?;
+    }
+    let matrix = matrix.build().map_err(|_| TxError::Clsag(0))?;
+    mlsag
+        .verify(&msg, &matrix, &images)
+        .map_err(|_| TxError::Clsag(0))
+}
+
+/// Every ring signature of a transaction against its rings (one per input, in order):
+/// the aggregate MLSAG of RCTTypeFull, else each input's own signature
+/// ([`verify_ring_signature`]).
+pub fn verify_signatures<R: AsRef<[OutputInfo]>>(
+    p: &PreparedTx,
+    rings: &[R],
+) -> Result<(), TxError> {
+    if is_aggregate_mlsag(&p.tx) {
+        return verify_aggregate_mlsag(p, rings);
+    }
+    for (i, ring) in rings.iter().enumerate() {
+        verify_ring_signature(p, i, ring.as_ref())?;
+    }
+    Ok(())
 }
 
 /// `verRctCLSAGSimple` for input `input` against its ring (keys, commitments).

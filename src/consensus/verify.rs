@@ -18,8 +18,11 @@ use super::weight;
 /// The proofs left to check for a block that passed [`verify_block`].
 #[derive(Debug, Default, Clone)]
 pub struct ProofJobs {
-    /// (tx index, input index, ring) for every CLSAG.
+    /// (tx index, input index, ring) for every input's own ring signature (CLSAG, simple
+    /// MLSAG, pre-RingCT).
     pub clsag: Vec<(usize, usize, Vec<OutputInfo>)>,
+    /// (tx index, every input's ring) for each RCTTypeFull transaction's aggregate MLSAG.
+    pub aggregate: Vec<(usize, Vec<Vec<OutputInfo>>)>,
     /// Indices of transactions whose range proof and balance are to be checked.
     pub range_and_balance: Vec<usize>,
 }
@@ -55,6 +58,7 @@ impl ProofJobs {
             .collect();
         self.range_and_balance.retain(|i| !skip.contains(i));
         self.clsag.retain(|(i, _, _)| !skip.contains(i));
+        self.aggregate.retain(|(i, _)| !skip.contains(i));
     }
 }
 
@@ -281,9 +285,15 @@ pub fn verify_block(
             num_outputs_for_amount: &num_outputs,
         };
         tx::check_tx_inputs(p, &ic).map_err(|e| tx_err(i, p, e))?;
-        for (input, ring) in rings.into_iter().enumerate() {
-            jobs.clsag
-                .push((i, input, ring.into_iter().flatten().collect()));
+        let rings = rings
+            .into_iter()
+            .map(|r| r.into_iter().flatten().collect::<Vec<_>>());
+        if tx::is_aggregate_mlsag(&p.tx) {
+            jobs.aggregate.push((i, rings.collect()));
+        } else {
+            for (input, ring) in rings.enumerate() {
+                jobs.clsag.push((i, input, ring));
+            }
         }
         // Pre-RingCT transactions have no range proofs; their amounts balance in
         // `check_tx_semantics` (inputs cover outputs and the fee).

@@ -410,6 +410,21 @@ impl VerifyPool {
             }
         }
         flush(&mut batch, &mut jobs);
+        // RCTTypeFull: one task per transaction's aggregate MLSAG.
+        for (bi, (vb, pj)) in accepted.iter().enumerate() {
+            for (txi, rings) in &pj.aggregate {
+                let (block, txi, rings) = (Arc::clone(&vb.block), *txi, rings.clone());
+                jobs.push((
+                    STAGE_CLSAG,
+                    Box::new(move || {
+                        let p = block.txs.get(txi)?;
+                        tx::verify_aggregate_mlsag(p, &rings)
+                            .err()
+                            .map(|e| (bi, tx_error(txi, p, e)))
+                    }),
+                ));
+            }
+        }
         self.run_all_staged(jobs)
             .into_iter()
             .flatten()
@@ -466,10 +481,7 @@ fn verify_tx_chunk(
         .iter()
         .map(|(p, rings)| {
             tx::check_balance(p)?;
-            for (i, ring) in rings.iter().enumerate() {
-                tx::verify_ring_signature(p, i, ring)?;
-            }
-            Ok(())
+            tx::verify_signatures(p, rings)
         })
         .collect();
     let mut batch = monero_oxide::ringct::bulletproofs::BatchVerifier::new();
