@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_setup;
 mod db_info;
+mod era_bench;
 mod latency_report;
 mod levin_decode;
 mod p2p_load;
@@ -50,6 +51,9 @@ enum Cmd {
     /// Serve the chain to a crowd of synthetic syncing peers (xmrd and monerod in the
     /// same run): MB/s, CPU-seconds per GB, and relay latency meanwhile.
     ServeBench(serve_bench::Args),
+    /// Time the verification of each era's sample blocks (proof of work, signatures,
+    /// range proofs) and project a full mainnet sync on this machine.
+    EraBench(era_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Cmd::RpcBench(a) => rpc_bench::run(&a),
         Cmd::RelayBench(a) => relay_bench::run(&a),
         Cmd::ServeBench(a) => serve_bench::run(&a),
+        Cmd::EraBench(a) => era_bench::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
