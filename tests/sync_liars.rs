@@ -21,7 +21,7 @@ use monero_oxide::ringct::RctPrunable;
 use monero_oxide::transaction::Transaction;
 use xmrd::chainfile::Package;
 use xmrd::p2p::{Connection, Event, LocalNode, Network};
-use xmrd::testdata::realpeer::{realpeer, spawn_xmrd, store_top, ServedMonerod};
+use xmrd::testdata::realpeer::{realpeer, spawn_xmrd_with, store_top, ServedMonerod};
 use xmrd::wire::epee::Hashes;
 use xmrd::wire::messages::{
     BlockCompleteEntry, BlockTxs, ChainResponse, CoreSyncData, GetObjectsResponse, Message,
@@ -33,7 +33,13 @@ enum Lie {
     Unrequested,
     /// Its chain has its own block at `BAD_HEIGHT`, with a transaction that fails.
     BadTransaction,
+    /// Tells the truth and has nothing to offer (a low height): a bystander.
+    Idle,
 }
+
+/// The liars' host: not the honest monerod's, since a ban drops every connection of the
+/// banned host (monerod's `block_host`).
+const LIAR_HOST: &str = "127.0.0.2";
 
 const BAD_HEIGHT: usize = 450;
 
@@ -86,12 +92,21 @@ fn liar_chain(real: &[Package], lie: Lie) -> (Vec<[u8; 32]>, Vec<Blobs>) {
 /// Serves one connection from xmrd as a lying peer until it is closed.
 fn serve_liar(stream: TcpStream, real: Vec<Package>, lie: Lie) {
     let (ids, blocks) = liar_chain(&real, lie);
-    let claim = CoreSyncData {
-        cumulative_difficulty: 1_000_000,
-        current_height: 10_000,
-        top_id: *ids.last().unwrap(),
-        top_version: Some(16),
-        ..Default::default()
+    let claim = match lie {
+        Lie::Idle => CoreSyncData {
+            cumulative_difficulty: 1,
+            current_height: 1,
+            top_id: ids[0],
+            top_version: Some(16),
+            ..Default::default()
+        },
+        _ => CoreSyncData {
+            cumulative_difficulty: 1_000_000,
+            current_height: 10_000,
+            top_id: *ids.last().unwrap(),
+            top_version: Some(16),
+            ..Default::default()
+        },
     };
     let local = LocalNode {
         network_id: Network::Mainnet.network_id(),
@@ -195,7 +210,9 @@ fn run(lie: Lie, base: u16) {
     )
     .unwrap();
     let liar_port = base + 3;
-    let listener = TcpListener::bind(("127.0.0.1", liar_port)).unwrap();
+    // The liar has a host of its own: its ban drops every connection of its host
+    // (monerod's `block_host`), and the honest monerod must not share it.
+    let listener = TcpListener::bind((LIAR_HOST, liar_port)).unwrap();
     let real2 = real.clone();
     std::thread::spawn(move || {
         // xmrd may come back after being dropped (until banned): serve each in turn.
@@ -206,12 +223,31 @@ fn run(lie: Lie, base: u16) {
     });
     let data = work.join("xmrd");
     let log_path = work.join("xmrd.log");
-    let xmrd = spawn_xmrd(
+    // A bystander on the liar's host: it goes when the liar's host is banned.
+    let bystander_port = base + 5;
+    let bystander = TcpListener::bind((LIAR_HOST, bystander_port)).unwrap();
+    let real3 = real.clone();
+    let (bystander_closed, closed_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Some(s) = bystander.incoming().flatten().next() {
+            serve_liar(s, real3, Lie::Idle);
+            let _ = bystander_closed.send(());
+        }
+    });
+    let liar = format!("{LIAR_HOST}:{liar_port}");
+    let bystander = format!("{LIAR_HOST}:{bystander_port}");
+    let xmrd = spawn_xmrd_with(
         Path::new(env!("CARGO_BIN_EXE_xmrd")),
         &data,
         base + 4,
-        &[liar_port, base],
+        &[base],
         &log_path,
+        &[
+            "--add-exclusive-node",
+            &liar,
+            "--add-exclusive-node",
+            &bystander,
+        ],
     )
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(400);
@@ -233,7 +269,6 @@ fn run(lie: Lie, base: u16) {
         std::thread::sleep(Duration::from_millis(500));
     }
     let log = std::fs::read_to_string(&log_path).unwrap();
-    let liar = format!("127.0.0.1:{liar_port}");
     let dropped = log
         .lines()
         .any(|l| l.contains("dropped") && l.contains(&liar));
@@ -248,9 +283,28 @@ fn run(lie: Lie, base: u16) {
         .collect();
     let want = match lie {
         Lie::Unrequested => "a block that was not asked for",
-        Lie::BadTransaction => "fails verification",
+        Lie::BadTransaction | Lie::Idle => "fails verification",
     };
     assert!(why.iter().any(|l| l.contains(want)), "{why:#?}");
+    if matches!(lie, Lie::BadTransaction) {
+        // A block that fails verification bans its sender's host at once; the bystander
+        // on that host is dropped at its connection's next wake (a timed sync at most
+        // 60 s later), and never dialled again.
+        assert!(
+            why.iter().any(|l| l.contains("dropped and banned")),
+            "{why:#?}"
+        );
+        closed_rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the bystander on the banned host was not dropped");
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&bystander) && l.contains("its host is banned")),
+            "{}",
+            &log[log.len().saturating_sub(4000)..]
+        );
+    }
     drop(xmrd);
     drop(served);
     let _ = std::fs::remove_dir_all(&work);

@@ -222,6 +222,9 @@ async fn run(ctx: Rc<ShardCtx>, mut stream: TcpStream, peer: SocketAddr, mut con
             });
             match verdict {
                 Some(Ok(HostFailure::Banned)) => {
+                    // As monerod's `block_host`, the host's other connections go too: each
+                    // sees the epoch change at its next wake.
+                    ctx.shared.ban_epoch.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%peer, "dropped and banned: {f}")
                 }
                 _ => tracing::info!(%peer, "dropped: {f}"),
@@ -298,8 +301,9 @@ async fn drive_loop(
     let mut relays: Vec<Instant> = Vec::new();
     let mut ban_epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed);
     loop {
-        // An operator's ban (RPC `set_bans`) drops a connected peer too, as monerod's
-        // `block_host` does: checked at the connection's next wake.
+        // A ban (the operator's through RPC `set_bans`, or the node's own for another
+        // connection's faults) drops a connected peer too, as monerod's `block_host`
+        // does: checked at the connection's next wake.
         let epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed);
         if epoch != ban_epoch {
             ban_epoch = epoch;
@@ -311,7 +315,7 @@ async fn drive_loop(
                 .unwrap_or(false);
             if banned {
                 return End::Fault(PeerFault::Protocol {
-                    reason: "banned by the operator".into(),
+                    reason: "its host is banned".into(),
                     score: 0,
                 });
             }
