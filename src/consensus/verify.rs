@@ -242,7 +242,7 @@ pub fn verify_block(
     block::check_miner_tx_shape(&b.block, height, hf)?;
 
     let hashes: Vec<[u8; 32]> = b.txs.iter().map(|t| t.hash).collect();
-    let adjusted = block::adjusted_time(&recent, checks.now);
+    let unlock_clock = block::unlock_clock(hf, &recent, checks.now);
     let mut jobs = ProofJobs::default();
     let mut block_images = std::collections::HashSet::new();
     let exists = ctx.txs_exist(&hashes);
@@ -279,7 +279,7 @@ pub fn verify_block(
         let ic = InputContext {
             hf,
             chain_height: height,
-            adjusted_time: adjusted,
+            unlock_clock,
             rings: &rings,
             spent: &spent,
             num_outputs_for_amount: &num_outputs,
@@ -401,7 +401,7 @@ pub fn check_pool_tx(
         &InputContext {
             hf,
             chain_height: height,
-            adjusted_time: block::adjusted_time(&recent, now),
+            unlock_clock: block::unlock_clock(hf, &recent, now),
             rings: &rings,
             spent: &spent,
             num_outputs_for_amount: &num_outputs,
