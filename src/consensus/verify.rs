@@ -312,19 +312,13 @@ pub fn verify_block(
             });
         }
     }
-    if block_weight > limits.limit() {
-        return Err(BlockError::Overweight {
-            weight: block_weight,
-            limit: limits.limit(),
-        });
-    }
-    let reward_median = if hf >= hf::EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY {
-        limits.effective_median
-    } else {
+    // monerod bounds a block's weight only through `get_block_reward` (twice the median
+    // `validate_miner_transaction` uses), not against `m_current_block_cumul_weight_limit`.
+    let reward_median = weight::reward_median(hf, &limits, || {
         weight::median(
             &ctx.block_weights(height.saturating_sub(CRYPTONOTE_REWARD_BLOCKS_WINDOW)..height),
         )
-    };
+    });
     let generated_before = ctx.already_generated_coins();
     let base_reward = block::check_reward(
         &b.block,
