@@ -313,16 +313,45 @@ pub fn dynamic_base_fee_per_byte(block_reward: u64, median_block_weight: u64, ve
     }
 }
 
-/// `check_fee` for v8+: the minimum fee a pool accepts for a transaction of `tx_weight`
-/// (with monerod's 2% tolerance applied by [`fee_is_enough`]).
+/// `get_dynamic_base_fee` before `HF_VERSION_PER_BYTE_FEE` (v4-v7): a fee per kB,
+/// `DYNAMIC_FEE_PER_KB_BASE_FEE` (`_V5` from v5) scaled by the full reward zone over the
+/// median and by the block reward over `DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD`, rounded up
+/// to `PER_KB_FEE_QUANTIZATION_DECIMALS`.
+pub fn dynamic_base_fee_per_kb(block_reward: u64, median_block_weight: u64, version: u8) -> u64 {
+    let min_weight = min_block_weight(version);
+    let median = median_block_weight.max(min_weight);
+    let fee_base = if version >= 5 {
+        DYNAMIC_FEE_PER_KB_BASE_FEE_V5
+    } else {
+        DYNAMIC_FEE_PER_KB_BASE_FEE
+    };
+    let unscaled = fee_base * min_weight / median;
+    let lo = u128::from(unscaled) * u128::from(block_reward)
+        / u128::from(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD);
+    let lo = u64::try_from(lo).unwrap_or(u64::MAX);
+    lo.div_ceil(FEE_QUANTIZATION_MASK)
+        .saturating_mul(FEE_QUANTIZATION_MASK)
+}
+
+/// `check_fee`: the minimum fee a pool accepts for a transaction of `tx_weight` (with
+/// monerod's 2% tolerance applied by [`fee_is_enough`]). Per started kB before
+/// `HF_VERSION_PER_BYTE_FEE` (`FEE_PER_KB` before `HF_VERSION_DYNAMIC_FEE`, then
+/// [`dynamic_base_fee_per_kb`]), per byte from it.
 pub fn needed_fee(
     version: u8,
     tx_weight: u64,
     limits: &WeightLimits,
     already_generated_coins: u64,
 ) -> Option<u64> {
+    let kbs = tx_weight.div_ceil(1024);
+    if version < hf::DYNAMIC_FEE {
+        return Some(kbs.saturating_mul(FEE_PER_KB));
+    }
     let median = limits.limit() / 2;
     let base_reward = block_reward(median, 1, already_generated_coins, version)?;
+    if version < hf::PER_BYTE_FEE {
+        return Some(kbs.saturating_mul(dynamic_base_fee_per_kb(base_reward, median, version)));
+    }
     let fee_median = if version >= hf::LONG_TERM_BLOCK_WEIGHT {
         median.min(limits.long_term_effective_median)
     } else {
@@ -559,6 +588,40 @@ mod tests {
             short_median.push(weight);
         }
         assert_eq!(checked, rows.len() - window);
+    }
+
+    /// `check_fee` before per-byte fees: 0.002 XMR per started kB before v4; from v4 the
+    /// dynamic per-kB fee (`get_dynamic_base_fee`), with the v5 base fee a fifth of v4's
+    /// since the full reward zone grew five times.
+    #[test]
+    fn per_kb_fees_before_v8() {
+        let l = weight_limits(3, &[0; 100], &[]);
+        assert_eq!(needed_fee(3, 1024, &l, 0), Some(FEE_PER_KB));
+        assert_eq!(needed_fee(1, 1025, &l, 0), Some(2 * FEE_PER_KB));
+        // v4: reward 10 XMR at the zone's median: the base fee itself.
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 0, 4),
+            DYNAMIC_FEE_PER_KB_BASE_FEE
+        );
+        assert_eq!(DYNAMIC_FEE_PER_KB_BASE_FEE_V5, 400_000_000);
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 0, 5),
+            400_000_000
+        );
+        // Twice the zone as median halves it; the result is rounded up to 10^4.
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 600_000, 7),
+            200_000_000
+        );
+        assert_eq!(dynamic_base_fee_per_kb(100_000, 0, 5), 10_000);
+        assert_eq!(dynamic_base_fee_per_kb(1, 0, 5), 0);
+        // At v7 a 2,500-byte transaction pays three kB.
+        let l = weight_limits(7, &[0; 100], &[]);
+        let reward = block_reward(300_000, 1, 0, 7).unwrap();
+        assert_eq!(
+            needed_fee(7, 2_500, &l, 0),
+            Some(3 * dynamic_base_fee_per_kb(reward, 300_000, 7))
+        );
     }
 
     #[test]
