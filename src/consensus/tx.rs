@@ -878,6 +878,74 @@ pub(crate) mod tests {
         );
     }
 
+    /// `check_tx_outputs`' RingCT types over every fork: Borromean (1, 2) up to v8,
+    /// Bulletproof (3) v8-v10, Bulletproof2 (4) v10-v13, CLSAG (5) v13-v15, BP+ (6) from v15.
+    #[test]
+    fn rct_type_table() {
+        let h = [0u8; 32];
+        let allowed = |t: u8| -> std::ops::RangeInclusive<u8> {
+            match t {
+                1 | 2 => 1..=8,
+                3 => 8..=10,
+                4 => 10..=13,
+                5 => 13..=15,
+                6 => 15..=u8::MAX,
+                _ => 1..=0,
+            }
+        };
+        for hf in 1..=16 {
+            for t in 1..=7 {
+                assert_eq!(
+                    rct_type_allowed(t, hf, &h),
+                    allowed(t).contains(&hf),
+                    "type {t} at hf {hf}"
+                );
+            }
+        }
+    }
+
+    /// `check_output_types`: untagged outputs before v15, tagged after, one kind per
+    /// transaction at v15.
+    #[test]
+    fn output_types_by_fork() {
+        let mut p = tx_with(2, &[(0, 16)], &[0, 0]);
+        assert_eq!(check_output_types(&p.tx, 14), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 15), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 16), Err(0));
+        p.tx.prefix_mut().outputs[1].view_tag = Some(7);
+        assert_eq!(check_output_types(&p.tx, 14), Err(1));
+        assert_eq!(check_output_types(&p.tx, 15), Err(1));
+        assert_eq!(check_output_types(&p.tx, 16), Err(0));
+        p.tx.prefix_mut().outputs[0].view_tag = Some(7);
+        assert_eq!(check_output_types(&p.tx, 14), Err(0));
+        assert_eq!(check_output_types(&p.tx, 15), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 16), Ok(()));
+    }
+
+    /// `check_tx_inputs_ring_members_diff` from hard fork 6 (a zero relative offset after
+    /// the first repeats a member); `get_transaction_weight_limit` from `HF_VERSION_PER_BYTE_FEE`.
+    #[test]
+    fn ring_members_and_weight_limit_by_fork() {
+        let mut p = tx_with(1, &[(10_000, 3)], &[9_000]);
+        if let Input::ToKey { key_offsets, .. } = &mut p.tx.prefix_mut().inputs[0] {
+            key_offsets[2] = 0;
+        }
+        assert_eq!(check_tx_structure(&p, 5), Ok(()));
+        assert_eq!(
+            check_tx_structure(&p, 6),
+            Err(TxError::DuplicateRingMember(0))
+        );
+        let mut p = tx_with(1, &[(10_000, 3)], &[9_000]);
+        p.weight = weight::transaction_weight_limit(8) + 1;
+        assert_eq!(check_tx_structure(&p, 7), Ok(()));
+        assert!(matches!(
+            check_tx_structure(&p, 8),
+            Err(TxError::Overweight { .. })
+        ));
+        p.weight -= 1;
+        assert_eq!(check_tx_structure(&p, 8), Ok(()));
+    }
+
     /// A point `n`·G, for keys and key images that must decode.
     fn point(n: u64) -> CompressedPoint {
         let p = curve25519_dalek::constants::ED25519_BASEPOINT_POINT
