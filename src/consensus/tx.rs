@@ -883,21 +883,21 @@ pub(crate) mod tests {
     #[test]
     fn rct_type_table() {
         let h = [0u8; 32];
-        let allowed = |t: u8| -> std::ops::RangeInclusive<u8> {
+        let allowed = |t: u8| -> Option<std::ops::RangeInclusive<u8>> {
             match t {
-                1 | 2 => 1..=8,
-                3 => 8..=10,
-                4 => 10..=13,
-                5 => 13..=15,
-                6 => 15..=u8::MAX,
-                _ => 1..=0,
+                1 | 2 => Some(1..=8),
+                3 => Some(8..=10),
+                4 => Some(10..=13),
+                5 => Some(13..=15),
+                6 => Some(15..=u8::MAX),
+                _ => None,
             }
         };
         for hf in 1..=16 {
             for t in 1..=7 {
                 assert_eq!(
                     rct_type_allowed(t, hf, &h),
-                    allowed(t).contains(&hf),
+                    allowed(t).is_some_and(|r| r.contains(&hf)),
                     "type {t} at hf {hf}"
                 );
             }
