@@ -123,7 +123,22 @@ pub fn adjusted_time(recent: &[u64], now: u64) -> u64 {
     projected.min(median)
 }
 
-/// `prevalidate_miner_transaction` plus `check_outs_valid`/`check_output_types` for it.
+/// The clock `is_tx_spendtime_unlocked` compares time-locked outputs with: from
+/// `HF_VERSION_DETERMINISTIC_UNLOCK_TIME` the chain's `get_adjusted_time(height)`
+/// ([`adjusted_time`]), before it the local time (`time(NULL)`).
+pub fn unlock_clock(hf: u8, recent: &[u64], now: u64) -> u64 {
+    if hf >= hf::DETERMINISTIC_UNLOCK_TIME {
+        adjusted_time(recent, now)
+    } else {
+        now
+    }
+}
+
+/// `prevalidate_miner_transaction`: one gen input at the block's height, version 2 from
+/// `HF_VERSION_MIN_V2_COINBASE_TX`, RCT null from `HF_VERSION_REJECT_SIGS_IN_COINBASE`,
+/// unlock time height + `CRYPTONOTE_MINED_MONEY_UNLOCK_WINDOW`, outputs that do not
+/// overflow, and `check_output_types`. monerod does not apply `check_outs_valid` to the
+/// miner transaction: its output keys need not be points, nor its amounts non-zero.
 pub fn check_miner_tx_shape(block: &Block, height: u64, hf: u8) -> Result<(), BlockError> {
     let miner = block.miner_transaction();
     let prefix = miner.prefix();
@@ -164,16 +179,12 @@ pub fn check_miner_tx_shape(block: &Block, height: u64, hf: u8) -> Result<(), Bl
             .ok_or(BlockError::MinerTxShape("outputs overflow"))?;
     }
     tx::check_output_types(miner, hf).map_err(BlockError::MinerTxOutput)?;
-    for (i, o) in prefix.outputs.iter().enumerate() {
-        if !tx::check_key(&o.key.to_bytes()) {
-            return Err(BlockError::MinerTxOutput(i));
-        }
-    }
     Ok(())
 }
 
-/// `validate_miner_transaction`: the block's weight within the limit, and the miner paying
-/// exactly base reward + fees (v13+; at most that from v2 to v12). Returns the coins this
+/// `validate_miner_transaction`: at hard fork 3 (only) every miner output amount a valid
+/// decomposed amount; the block's weight within the limit, and the miner paying exactly
+/// base reward + fees (v1 and v13+; at most that from v2 to v12). Returns the coins this
 /// block generates (what `already_generated_coins` grows by).
 pub fn check_reward(
     block: &Block,
@@ -183,6 +194,15 @@ pub fn check_reward(
     already_generated_coins: u64,
     hf: u8,
 ) -> Result<u64, BlockError> {
+    if hf == 3 {
+        let outputs = &block.miner_transaction().prefix().outputs;
+        if let Some(i) = outputs
+            .iter()
+            .position(|o| !tx::is_valid_decomposed_amount(o.amount.unwrap_or(0)))
+        {
+            return Err(BlockError::MinerTxNotDecomposed(i));
+        }
+    }
     let paid = block
         .miner_transaction()
         .prefix()
@@ -302,6 +322,7 @@ pub fn pow_hash_override(height: u64, hashing_blob_id: &[u8; 32]) -> Option<[u8;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use monero_oxide::ed25519::CompressedPoint;
 
     /// `prevalidate_miner_transaction`: RingCT signatures in a miner tx are refused (RCT
     /// type must be null), as is a second input or a v1 miner tx at v16.
@@ -375,6 +396,161 @@ mod tests {
             vec![]
         )
         .is_none());
+    }
+
+    /// A block at `hf` whose miner transaction (version `version`, RCT null) pays `amounts`
+    /// from a gen input at `height` locked until `unlock`.
+    fn miner_block(hf: u8, version: u8, height: usize, unlock: usize, amounts: &[u64]) -> Block {
+        let prefix = monero_oxide::transaction::TransactionPrefix {
+            additional_timelock: monero_oxide::transaction::Timelock::Block(unlock),
+            inputs: vec![Input::Gen(height)],
+            outputs: amounts
+                .iter()
+                .map(|&a| monero_oxide::transaction::Output {
+                    amount: Some(a),
+                    // Not a point: monerod never applies `check_key` to miner outputs.
+                    key: monero_oxide::ed25519::CompressedPoint::from([0xff; 32]),
+                    view_tag: (hf >= hf::VIEW_TAGS).then_some(0),
+                })
+                .collect(),
+            extra: vec![],
+        };
+        let miner = if version == 1 {
+            Transaction::V1 {
+                prefix,
+                signatures: vec![],
+            }
+        } else {
+            Transaction::V2 {
+                prefix,
+                proofs: None,
+            }
+        };
+        let header = monero_oxide::block::BlockHeader {
+            hardfork_version: hf,
+            hardfork_signal: hf,
+            timestamp: 0,
+            previous: [0; 32],
+            nonce: 0,
+        };
+        Block::new(header, miner, vec![]).unwrap()
+    }
+
+    /// `prevalidate_miner_transaction` by fork: version 1 until `HF_VERSION_MIN_V2_COINBASE_TX`,
+    /// unlock at height + `CRYPTONOTE_MINED_MONEY_UNLOCK_WINDOW` in every era, and output
+    /// keys never checked for being points.
+    #[test]
+    fn miner_tx_shape_by_fork() {
+        let key = CompressedPoint::from([0xff; 32]);
+        assert!(!tx::check_key(&key.to_bytes()));
+        for hf in [1, 2, 3, 7, 11] {
+            let b = miner_block(hf, 1, 500, 560, &[1]);
+            assert_eq!(check_miner_tx_shape(&b, 500, hf), Ok(()), "hf {hf}");
+            let b = miner_block(hf, 2, 500, 560, &[1]);
+            assert_eq!(check_miner_tx_shape(&b, 500, hf), Ok(()), "hf {hf}");
+        }
+        for hf in [12, 13, 15, 16] {
+            let b = miner_block(hf, 1, 500, 560, &[1]);
+            assert!(
+                matches!(
+                    check_miner_tx_shape(&b, 500, hf),
+                    Err(BlockError::MinerTxShape(_))
+                ),
+                "hf {hf}"
+            );
+            let b = miner_block(hf, 2, 500, 560, &[1]);
+            assert_eq!(check_miner_tx_shape(&b, 500, hf), Ok(()), "hf {hf}");
+        }
+        for (hf, version) in [(1, 1), (2, 1), (16, 2)] {
+            for unlock in [559, 561, 0] {
+                let b = miner_block(hf, version, 500, unlock, &[1]);
+                assert_eq!(
+                    check_miner_tx_shape(&b, 500, hf),
+                    Err(BlockError::MinerTxUnlock {
+                        got: unlock as u64,
+                        expected: 560
+                    }),
+                    "hf {hf}"
+                );
+            }
+        }
+        // View tags: none before v15, either kind at v15, required after.
+        let b = miner_block(15, 2, 500, 560, &[1]);
+        assert_eq!(
+            check_miner_tx_shape(&b, 500, 14),
+            Err(BlockError::MinerTxOutput(0))
+        );
+        let b = miner_block(14, 2, 500, 560, &[1]);
+        assert_eq!(check_miner_tx_shape(&b, 500, 15), Ok(()));
+        assert_eq!(
+            check_miner_tx_shape(&b, 500, 16),
+            Err(BlockError::MinerTxOutput(0))
+        );
+    }
+
+    /// `validate_miner_transaction` by fork: decomposed miner amounts at hard fork 3 only;
+    /// the exact reward at v1 and from `HF_VERSION_EXACT_COINBASE`, at most it in between
+    /// (the coins generated are then what was paid less the fees).
+    #[test]
+    fn miner_reward_by_fork() {
+        let v1_base = weight::block_reward(0, 1000, 0, 1).unwrap();
+        let v2_base = weight::block_reward(0, 1000, 0, 2).unwrap();
+        assert_eq!((v1_base, v2_base), (17_592_186_044_415, 35_184_372_088_831));
+        let reward = |hf: u8, amounts: &[u64], fees: u64| {
+            let version = if hf < hf::MIN_V2_COINBASE_TX { 1 } else { 2 };
+            check_reward(
+                &miner_block(hf, version, 9, 69, amounts),
+                1000,
+                fees,
+                0,
+                0,
+                hf,
+            )
+        };
+        // The whole base reward in one output: not a decomposed amount.
+        for hf in [2, 4, 13] {
+            assert_eq!(reward(hf, &[v2_base], 0), Ok(v2_base), "hf {hf}");
+        }
+        assert_eq!(
+            reward(3, &[v2_base], 0),
+            Err(BlockError::MinerTxNotDecomposed(0))
+        );
+        let decomposed = [30_000_000_000_000, 5_000_000_000_000, 100_000_000_000];
+        assert_eq!(reward(3, &decomposed, 0), Ok(35_100_000_000_000));
+        // Less than allowed: refused at v1 and from v13, accepted from v2 to v12.
+        assert!(matches!(
+            reward(1, &[17_000_000_000_000], 0),
+            Err(BlockError::WrongReward { .. })
+        ));
+        assert_eq!(reward(1, &[v1_base], 0), Ok(v1_base));
+        for hf in [2, 5, 12] {
+            assert_eq!(reward(hf, &decomposed, 7), Ok(35_100_000_000_000 - 7));
+        }
+        assert!(matches!(
+            reward(13, &decomposed, 0),
+            Err(BlockError::WrongReward { .. })
+        ));
+        assert_eq!(reward(13, &[v2_base + 7], 7), Ok(v2_base));
+        assert!(matches!(
+            reward(12, &[v2_base + 8], 7),
+            Err(BlockError::WrongReward { .. })
+        ));
+    }
+
+    /// `is_tx_spendtime_unlocked`'s clock: `time(NULL)` before
+    /// `HF_VERSION_DETERMINISTIC_UNLOCK_TIME`, `get_adjusted_time` from it.
+    #[test]
+    fn unlock_clock_by_fork() {
+        let recent: Vec<u64> = (0..60).map(|i| 1_000_000 + 120 * i).collect();
+        let now = 5_000_000;
+        let adjusted = adjusted_time(&recent, now);
+        assert_eq!(adjusted, 1_000_000 + 120 * 59 + 120);
+        assert_eq!(unlock_clock(12, &recent, now), now);
+        assert_eq!(unlock_clock(1, &recent, now), now);
+        assert_eq!(unlock_clock(13, &recent, now), adjusted);
+        assert_eq!(unlock_clock(16, &recent, now), adjusted);
+        // Fewer than 60 blocks: the local time either way.
+        assert_eq!(unlock_clock(16, &recent[..59], now), now);
     }
 
     #[test]

@@ -61,7 +61,17 @@ pub const CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V1: u64 =
 pub const BULLETPROOF_PLUS_MAX_OUTPUTS: usize = 16;
 /// `MAX_TX_EXTRA_SIZE`: a pool (relay) rule since v0.18.3, not a block rule.
 pub const MAX_TX_EXTRA_SIZE: usize = 1060;
-/// `FEE_QUANTIZATION_DECIMALS` = 8: fees are rounded up to 10^(12-8) piconero.
+/// `FEE_PER_KB`: the fixed fee per kB before `HF_VERSION_DYNAMIC_FEE`.
+pub const FEE_PER_KB: u64 = 2_000_000_000;
+/// `DYNAMIC_FEE_PER_KB_BASE_FEE`: the per-kB base fee of hard fork 4.
+pub const DYNAMIC_FEE_PER_KB_BASE_FEE: u64 = 2_000_000_000;
+/// `DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD`: the reward the per-kB base fee is scaled to.
+pub const DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD: u64 = 10_000_000_000_000;
+/// `DYNAMIC_FEE_PER_KB_BASE_FEE_V5`: the per-kB base fee from hard fork 5 to 7.
+pub const DYNAMIC_FEE_PER_KB_BASE_FEE_V5: u64 = DYNAMIC_FEE_PER_KB_BASE_FEE
+    * CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V2
+    / CRYPTONOTE_BLOCK_GRANTED_FULL_REWARD_ZONE_V5;
+/// `PER_KB_FEE_QUANTIZATION_DECIMALS` = 8: fees are rounded up to 10^(12-8) piconero.
 pub const FEE_QUANTIZATION_MASK: u64 = 10_000;
 
 /// Hard-fork versions at which rules change (`HF_VERSION_*`).

@@ -42,6 +42,18 @@ pub enum TxError {
     /// `check_tx_outputs`: a v2 output with a non-zero amount.
     #[error("output {0} of a v2 transaction has a clear amount")]
     OutputAmount(usize),
+    /// `check_tx_outputs` (from hard fork 2): a version-1 output whose amount is not one
+    /// digit times a power of ten (`is_valid_decomposed_amount`).
+    #[error("output {0} amount is not a valid decomposed amount")]
+    NotDecomposedAmount(usize),
+    /// `check_tx_semantic`: a version-1 transaction whose inputs do not exceed its outputs.
+    #[error("inputs {ins} do not exceed outputs {outs}")]
+    InputsNotAboveOutputs {
+        /// Sum of the input amounts.
+        ins: u64,
+        /// Sum of the output amounts.
+        outs: u64,
+    },
     /// `check_tx_semantic`: `outPk` count differs from the output count.
     #[error("commitment count differs from output count")]
     CommitmentCount,
@@ -210,9 +222,13 @@ pub enum BlockError {
         /// height + `CRYPTONOTE_MINED_MONEY_UNLOCK_WINDOW`.
         expected: u64,
     },
-    /// `check_output_types`/`check_outs_valid` on the miner transaction.
-    #[error("miner transaction output {0} is invalid (type, key or view tag)")]
+    /// `check_output_types` on the miner transaction (its view tags).
+    #[error("miner transaction output {0} has the wrong type (view tag)")]
     MinerTxOutput(usize),
+    /// `validate_miner_transaction` at hard fork 3: a miner output amount that is not a
+    /// valid decomposed amount.
+    #[error("miner tx output {0} is not a valid decomposed amount")]
+    MinerTxNotDecomposed(usize),
     /// `validate_miner_transaction`: outputs differ from reward + fees (exact from v13).
     #[error("miner transaction pays {paid}, the reward plus fees is {allowed}")]
     WrongReward {

@@ -67,6 +67,7 @@ pub fn prepared(tx: Transaction, blob_len: usize) -> PreparedTx {
             };
             (p.base.fee, claw)
         }
+        Transaction::V1 { .. } => (v1_fee(&tx), 0),
         _ => (0, 0),
     };
     let key_images = key_images(&tx);
@@ -78,6 +79,12 @@ pub fn prepared(tx: Transaction, blob_len: usize) -> PreparedTx {
         key_images,
         tx,
     }
+}
+
+/// `get_tx_fee` for a version-1 transaction: inputs minus outputs (0 when the sums
+/// overflow or the outputs exceed the inputs, which `check_tx_semantic` refuses anyway).
+fn v1_fee(tx: &Transaction) -> u64 {
+    money_sums(tx).map_or(0, |(ins, outs)| ins.saturating_sub(outs))
 }
 
 /// The key images of a transaction's inputs, in input order (none for a miner tx).
@@ -115,6 +122,21 @@ pub fn unlock_time(t: &Timelock) -> u64 {
         Timelock::Block(b) => *b as u64,
         Timelock::Time(t) => *t,
     }
+}
+
+/// `is_valid_decomposed_amount` (`src/cryptonote_basic/cryptonote_format_utils.cpp`): the
+/// amount is in monerod's `valid_decomposed_outputs` table, one digit 1-9 times 10^0..10^18,
+/// or 10^19. Stripping the trailing zeros of such an amount leaves one non-zero digit, and
+/// every u64 that does so is in the table (9 x 10^18 and 10^19 fit, 2 x 10^19 does not).
+pub fn is_valid_decomposed_amount(amount: u64) -> bool {
+    if amount == 0 {
+        return false;
+    }
+    let mut a = amount;
+    while a % 10 == 0 {
+        a /= 10;
+    }
+    a <= 9
 }
 
 /// `check_output_types` (`src/cryptonote_basic/cryptonote_format_utils.cpp`): view-tagged
@@ -213,7 +235,12 @@ pub fn check_tx_structure(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
             return Err(TxError::CommitmentCount);
         }
     }
-    check_money_overflow(tx)?;
+    let (ins, outs) = money_sums(tx).ok_or(TxError::Overflow)?;
+    // check_tx_semantic: a version-1 transaction must leave a fee (for version 2 the
+    // RingCT balance proves it).
+    if tx.version() == 1 && ins <= outs {
+        return Err(TxError::InputsNotAboveOutputs { ins, outs });
+    }
     let mut seen = std::collections::HashSet::with_capacity(p.key_images.len());
     if !p.key_images.iter().all(|k| seen.insert(*k)) {
         return Err(TxError::DuplicateKeyImageInTx);
@@ -228,7 +255,17 @@ pub fn check_tx_structure(p: &PreparedTx, hf: u8) -> Result<(), TxError> {
         }
     }
     check_output_types(tx, hf).map_err(TxError::OutputType)?;
-    // check_tx_outputs
+    // check_tx_outputs: from hard fork 2, no dust or compound amounts in version-1 outputs
+    if hf >= 2 && tx.version() == 1 {
+        if let Some(i) = prefix
+            .outputs
+            .iter()
+            .position(|o| !is_valid_decomposed_amount(o.amount.unwrap_or(0)))
+        {
+            return Err(TxError::NotDecomposedAmount(i));
+        }
+    }
+    // from hard fork 3, version-2 outputs carry no clear amount
     if hf >= 3 && tx.version() >= 2 {
         if let Some(i) = prefix
             .outputs
@@ -295,23 +332,20 @@ pub fn rct_type_allowed(t: u8, hf: u8, hash: &[u8; 32]) -> bool {
     t <= 6
 }
 
-/// `check_money_overflow`: input and output amounts each sum within 64 bits.
-fn check_money_overflow(tx: &Transaction) -> Result<(), TxError> {
+/// `check_money_overflow`: input and output amounts each sum within 64 bits; the two sums
+/// (`get_inputs_money_amount`, `get_outs_money_amount`), or `None` on overflow.
+fn money_sums(tx: &Transaction) -> Option<(u64, u64)> {
     let mut ins: u64 = 0;
     for i in &tx.prefix().inputs {
         if let Input::ToKey { amount, .. } = i {
-            ins = ins
-                .checked_add(amount.unwrap_or(0))
-                .ok_or(TxError::Overflow)?;
+            ins = ins.checked_add(amount.unwrap_or(0))?;
         }
     }
     let mut outs: u64 = 0;
     for o in &tx.prefix().outputs {
-        outs = outs
-            .checked_add(o.amount.unwrap_or(0))
-            .ok_or(TxError::Overflow)?;
+        outs = outs.checked_add(o.amount.unwrap_or(0))?;
     }
-    Ok(())
+    Some((ins, outs))
 }
 
 /// One input's ring as global output indices of one amount (0 = RingCT).
@@ -360,8 +394,10 @@ pub struct InputContext<'a> {
     pub hf: u8,
     /// Chain height (blocks below the block being verified).
     pub chain_height: u64,
-    /// `get_adjusted_time(height)` for time-locked ring members (v13+).
-    pub adjusted_time: u64,
+    /// The clock time-locked ring members are judged by ([`super::block::unlock_clock`]):
+    /// `get_adjusted_time(height)` from `HF_VERSION_DETERMINISTIC_UNLOCK_TIME`, the local
+    /// time before.
+    pub unlock_clock: u64,
     /// The ring members, per input, in ring order (None: does not exist).
     pub rings: &'a [Vec<Option<OutputInfo>>],
     /// Whether each key image is already spent on the chain.
@@ -467,7 +503,7 @@ pub fn check_tx_inputs(p: &PreparedTx, c: &InputContext<'_>) -> Result<(), TxErr
             let Some(m) = member else {
                 return Err(TxError::RingMemberMissing(i));
             };
-            if !spendtime_unlocked(m.unlock_time, c.chain_height, c.adjusted_time, hf) {
+            if !spendtime_unlocked(m.unlock_time, c.chain_height, c.unlock_clock, hf) {
                 return Err(TxError::RingMemberLocked(i));
             }
             max_used_height = max_used_height.max(m.height);
@@ -491,14 +527,14 @@ pub fn check_tx_inputs(p: &PreparedTx, c: &InputContext<'_>) -> Result<(), TxErr
             .unwrap_or(0);
         return Err(TxError::RingMemberTooYoung(i));
     }
-    if tx.version() == 1 {
-        return Err(TxError::Version { got: 1, hf });
-    }
     Ok(())
 }
 
-/// `Blockchain::is_tx_spendtime_unlocked`.
-pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, adjusted_time: u64, hf: u8) -> bool {
+/// `Blockchain::is_tx_spendtime_unlocked`: an unlock time below `CRYPTONOTE_MAX_BLOCK_NUMBER`
+/// is a height, else a UNIX time compared with `clock` ([`super::block::unlock_clock`])
+/// plus `CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V1` (one 60 s block) at hard fork 1 and
+/// `_V2` (120 s) after.
+pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, clock: u64, hf: u8) -> bool {
     if unlock_time < CRYPTONOTE_MAX_BLOCK_NUMBER {
         chain_height.saturating_sub(1) + CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_BLOCKS >= unlock_time
     } else {
@@ -507,7 +543,7 @@ pub fn spendtime_unlocked(unlock_time: u64, chain_height: u64, adjusted_time: u6
         } else {
             CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V2
         };
-        adjusted_time + delta >= unlock_time
+        clock + delta >= unlock_time
     }
 }
 
@@ -840,6 +876,378 @@ pub(crate) mod tests {
             check_tx_semantics(&p, 3),
             Err(TxError::Version { got: 2, hf: 3 })
         );
+    }
+
+    /// `check_tx_outputs`' RingCT types over every fork: Borromean (1, 2) up to v8,
+    /// Bulletproof (3) v8-v10, Bulletproof2 (4) v10-v13, CLSAG (5) v13-v15, BP+ (6) from v15.
+    #[test]
+    fn rct_type_table() {
+        let h = [0u8; 32];
+        let allowed = |t: u8| -> Option<std::ops::RangeInclusive<u8>> {
+            match t {
+                1 | 2 => Some(1..=8),
+                3 => Some(8..=10),
+                4 => Some(10..=13),
+                5 => Some(13..=15),
+                6 => Some(15..=u8::MAX),
+                _ => None,
+            }
+        };
+        for hf in 1..=16 {
+            for t in 1..=7 {
+                assert_eq!(
+                    rct_type_allowed(t, hf, &h),
+                    allowed(t).is_some_and(|r| r.contains(&hf)),
+                    "type {t} at hf {hf}"
+                );
+            }
+        }
+    }
+
+    /// `check_output_types`: untagged outputs before v15, tagged after, one kind per
+    /// transaction at v15.
+    #[test]
+    fn output_types_by_fork() {
+        let mut p = tx_with(2, &[(0, 16)], &[0, 0]);
+        assert_eq!(check_output_types(&p.tx, 14), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 15), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 16), Err(0));
+        p.tx.prefix_mut().outputs[1].view_tag = Some(7);
+        assert_eq!(check_output_types(&p.tx, 14), Err(1));
+        assert_eq!(check_output_types(&p.tx, 15), Err(1));
+        assert_eq!(check_output_types(&p.tx, 16), Err(0));
+        p.tx.prefix_mut().outputs[0].view_tag = Some(7);
+        assert_eq!(check_output_types(&p.tx, 14), Err(0));
+        assert_eq!(check_output_types(&p.tx, 15), Ok(()));
+        assert_eq!(check_output_types(&p.tx, 16), Ok(()));
+    }
+
+    /// `check_tx_inputs_ring_members_diff` from hard fork 6 (a zero relative offset after
+    /// the first repeats a member); `get_transaction_weight_limit` from `HF_VERSION_PER_BYTE_FEE`.
+    #[test]
+    fn ring_members_and_weight_limit_by_fork() {
+        let mut p = tx_with(1, &[(10_000, 3)], &[9_000]);
+        if let Input::ToKey { key_offsets, .. } = &mut p.tx.prefix_mut().inputs[0] {
+            key_offsets[2] = 0;
+        }
+        assert_eq!(check_tx_structure(&p, 5), Ok(()));
+        assert_eq!(
+            check_tx_structure(&p, 6),
+            Err(TxError::DuplicateRingMember(0))
+        );
+        let mut p = tx_with(1, &[(10_000, 3)], &[9_000]);
+        p.weight = weight::transaction_weight_limit(8) + 1;
+        assert_eq!(check_tx_structure(&p, 7), Ok(()));
+        assert!(matches!(
+            check_tx_structure(&p, 8),
+            Err(TxError::Overweight { .. })
+        ));
+        p.weight -= 1;
+        assert_eq!(check_tx_structure(&p, 8), Ok(()));
+    }
+
+    /// A point `n`·G, for keys and key images that must decode.
+    fn point(n: u64) -> CompressedPoint {
+        let p = curve25519_dalek::constants::ED25519_BASEPOINT_POINT
+            * curve25519_dalek::Scalar::from(n);
+        CompressedPoint::from(p.compress().to_bytes())
+    }
+
+    /// A transaction of `version` (no signatures or proofs) spending one input per entry of
+    /// `rings` (amount, ring size) into `outs`, with key images in the descending byte order
+    /// v7+ wants.
+    fn tx_with(version: u8, rings: &[(u64, usize)], outs: &[u64]) -> PreparedTx {
+        let mut inputs: Vec<Input> = rings
+            .iter()
+            .enumerate()
+            .map(|(i, &(amount, size))| Input::ToKey {
+                amount: (version == 1).then_some(amount),
+                key_offsets: (0..size as u64).map(|n| u64::from(n > 0)).collect(),
+                key_image: point(100 + i as u64),
+            })
+            .collect();
+        inputs.sort_by(|a, b| {
+            let k = |i: &Input| match i {
+                Input::ToKey { key_image, .. } => key_image.to_bytes(),
+                Input::Gen(_) => [0; 32],
+            };
+            k(b).cmp(&k(a))
+        });
+        let prefix = monero_oxide::transaction::TransactionPrefix {
+            additional_timelock: Timelock::None,
+            inputs,
+            outputs: outs
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| monero_oxide::transaction::Output {
+                    amount: (version == 1).then_some(a),
+                    key: point(1 + i as u64),
+                    view_tag: None,
+                })
+                .collect(),
+            extra: vec![],
+        };
+        let tx = if version == 1 {
+            Transaction::V1 {
+                prefix,
+                signatures: vec![],
+            }
+        } else {
+            Transaction::V2 {
+                prefix,
+                proofs: None,
+            }
+        };
+        let len = tx.serialize().len();
+        prepared(tx, len)
+    }
+
+    /// An existing, unlocked ring member created at `height`.
+    fn member(height: u64) -> Option<OutputInfo> {
+        Some(OutputInfo {
+            key: point(7).to_bytes(),
+            commitment: point(8).to_bytes(),
+            unlock_time: 0,
+            height,
+        })
+    }
+
+    /// `check_tx_inputs` of `p` at `hf` on a 1000-block chain whose outputs are all 100
+    /// blocks deep, with `n_outputs` outputs of every pre-RingCT amount.
+    fn inputs_at(p: &PreparedTx, hf: u8, n_outputs: u64) -> Result<(), TxError> {
+        let rings: Vec<Vec<Option<OutputInfo>>> =
+            p.tx.prefix()
+                .inputs
+                .iter()
+                .map(|i| match i {
+                    Input::ToKey { key_offsets, .. } => vec![member(900); key_offsets.len()],
+                    Input::Gen(_) => vec![],
+                })
+                .collect();
+        let spent = vec![false; rings.len()];
+        let n = move |_: u64| n_outputs;
+        check_tx_inputs(
+            p,
+            &InputContext {
+                hf,
+                chain_height: 1000,
+                unlock_clock: 0,
+                rings: &rings,
+                spent: &spent,
+                num_outputs_for_amount: &n,
+            },
+        )
+    }
+
+    /// `is_valid_decomposed_amount` agrees with monerod's `valid_decomposed_outputs` table
+    /// on every entry and on both neighbours of every entry.
+    #[test]
+    fn decomposed_amounts_match_monerods_table() {
+        let mut table: Vec<u64> = (0..=18u32)
+            .flat_map(|k| (1..=9u64).map(move |d| d * 10u64.pow(k)))
+            .collect();
+        table.push(10u64.pow(19));
+        assert_eq!(table.len(), 172);
+        for &a in &table {
+            assert!(is_valid_decomposed_amount(a), "{a}");
+            for n in [a - 1, a.saturating_add(1)] {
+                assert_eq!(is_valid_decomposed_amount(n), table.contains(&n), "{n}");
+            }
+        }
+        for a in [0, 11, 15, 110, 1_234_567, 2 * 10u64.pow(19) - 1, u64::MAX] {
+            assert!(!is_valid_decomposed_amount(a), "{a}");
+        }
+    }
+
+    /// `check_tx_semantic` and `check_tx_outputs` for version-1 transactions: non-zero
+    /// output amounts; inputs above outputs (the fee, `get_tx_fee`); from hard fork 2 every
+    /// output a decomposed amount; version 2 only from `HF_VERSION_DYNAMIC_FEE`.
+    #[test]
+    fn v1_transaction_semantics_by_fork() {
+        let p = tx_with(1, &[(10_000, 1), (5_000, 1)], &[12_000, 15]);
+        assert_eq!(p.fee, 15_000 - 12_015);
+        assert_eq!(check_tx_structure(&p, 1), Ok(()));
+        assert_eq!(
+            check_tx_structure(&p, 2),
+            Err(TxError::NotDecomposedAmount(0))
+        );
+        let p = tx_with(1, &[(10_000, 3)], &[9_000, 900, 90]);
+        for hf in [1, 2, 3, 5] {
+            assert_eq!(check_tx_structure(&p, hf), Ok(()), "hf {hf}");
+        }
+        // All of the inputs paid out: no fee.
+        let p = tx_with(1, &[(10_000, 3)], &[9_000, 1_000]);
+        assert_eq!(p.fee, 0);
+        assert_eq!(
+            check_tx_structure(&p, 1),
+            Err(TxError::InputsNotAboveOutputs {
+                ins: 10_000,
+                outs: 10_000
+            })
+        );
+        let p = tx_with(1, &[(10_000, 3)], &[20_000]);
+        assert!(matches!(
+            check_tx_structure(&p, 2),
+            Err(TxError::InputsNotAboveOutputs { .. })
+        ));
+        let p = tx_with(1, &[(10_000, 3)], &[9_000, 0]);
+        assert_eq!(check_tx_structure(&p, 1), Err(TxError::OutputAmount(1)));
+        // Version 2 exists from hard fork 4 (`max_tx_version`).
+        let p = tx_with(2, &[(0, 3)], &[0, 0]);
+        assert_eq!(
+            check_tx_structure(&p, 3),
+            Err(TxError::Version { got: 2, hf: 3 })
+        );
+        assert_eq!(check_tx_structure(&p, 4), Err(TxError::NullRct));
+    }
+
+    /// `check_tx_inputs`: version-1 transactions are spendable in the pre-RingCT eras, and
+    /// after `HF_VERSION_ENFORCE_RCT` only when an input is unmixable; version 2 only from
+    /// hard fork 4.
+    #[test]
+    fn tx_versions_by_fork() {
+        let v1 = tx_with(1, &[(10_000, 3), (20_000, 3)], &[20_000]);
+        assert_eq!(inputs_at(&v1, 1, 1000), Ok(()));
+        for hf in 2..=5 {
+            assert_eq!(inputs_at(&v1, hf, 1000), Ok(()), "hf {hf}");
+        }
+        // From v6 a mixable v1 spend is refused; ring 5 (v6) and 7 (v7) for the check.
+        let v1 = tx_with(1, &[(10_000, 5)], &[9_000]);
+        assert_eq!(inputs_at(&v1, 5, 1000), Ok(()));
+        assert_eq!(
+            inputs_at(&v1, 6, 1000),
+            Err(TxError::Version { got: 1, hf: 6 })
+        );
+        // ... unless an input is unmixable (no more outputs of its amount than the min mixin).
+        assert_eq!(inputs_at(&v1, 6, 4), Ok(()));
+        let v1 = tx_with(1, &[(10_000, 1)], &[9_000]);
+        assert_eq!(inputs_at(&v1, 7, 6), Ok(()));
+        assert!(matches!(
+            inputs_at(&v1, 7, 7),
+            Err(TxError::RingSize { .. })
+        ));
+        let v2 = tx_with(2, &[(0, 11)], &[0, 0]);
+        assert_eq!(
+            inputs_at(&v2, 3, 1000),
+            Err(TxError::Version { got: 2, hf: 3 })
+        );
+        assert_eq!(inputs_at(&v2, 4, 1000), Ok(()));
+        assert_eq!(inputs_at(&v2, 11, 1000), Ok(()));
+    }
+
+    /// `check_tx_inputs`' ring-size rules at every fork where they change: none at v1, min
+    /// mixin 2 (v2), 4 (v6), 6 (v7), exactly 10 (v8, v9), 10 to no more than 10 (v10+),
+    /// 10 or 15 (v15), exactly 15 (v16).
+    #[test]
+    fn ring_sizes_by_fork() {
+        // (hf, ring sizes allowed, ring sizes refused)
+        let table: &[(u8, &[usize], &[usize])] = &[
+            (1, &[1, 2, 3, 11, 40], &[]),
+            (2, &[3, 4, 11, 40], &[1, 2]),
+            (5, &[3, 11, 40], &[2]),
+            (6, &[5, 11, 40], &[3, 4]),
+            (7, &[7, 11, 40], &[5, 6]),
+            (8, &[11], &[7, 10, 12, 16]),
+            (9, &[11], &[10, 12]),
+            (10, &[11], &[10, 12]),
+            (12, &[11], &[10, 12, 16]),
+            (13, &[11], &[10, 12, 16]),
+            (14, &[11], &[10, 12]),
+            (15, &[11, 16], &[10, 12, 15, 17]),
+            (16, &[16], &[11, 15, 17]),
+        ];
+        for &(hf, ok, bad) in table {
+            let (version, amount) = if hf < 4 { (1, 10_000) } else { (2, 0) };
+            for &r in ok {
+                let p = tx_with(version, &[(amount, r)], &[1_000, 1_000]);
+                assert_eq!(inputs_at(&p, hf, 1000), Ok(()), "hf {hf} ring {r}");
+            }
+            for &r in bad {
+                let p = tx_with(version, &[(amount, r)], &[1_000, 1_000]);
+                assert!(
+                    matches!(inputs_at(&p, hf, 1000), Err(TxError::RingSize { .. })),
+                    "hf {hf} ring {r}"
+                );
+            }
+        }
+        // Unmixable inputs (v2-v7) allow a smaller ring with at most one mixable input.
+        let p = tx_with(1, &[(10_000, 1), (20_000, 3)], &[20_000]);
+        assert_eq!(inputs_at(&p, 2, 2), Ok(()));
+        let n = |a: u64| if a == 10_000 { 2 } else { 1000 };
+        let rings = vec![
+            vec![member(900)],
+            vec![member(900); 3],
+            vec![member(900); 3],
+        ];
+        let p = tx_with(1, &[(10_000, 1), (20_000, 3), (30_000, 3)], &[50_000]);
+        let c = InputContext {
+            hf: 2,
+            chain_height: 1000,
+            unlock_clock: 0,
+            rings: &rings,
+            spent: &[false; 3],
+            num_outputs_for_amount: &n,
+        };
+        assert!(matches!(
+            check_tx_inputs(&p, &c),
+            Err(TxError::RingSize { .. })
+        ));
+    }
+
+    /// `check_tx_inputs`: one ring size per transaction from `HF_VERSION_SAME_MIXIN`; two
+    /// outputs from `HF_VERSION_MIN_2_OUTPUTS`; sorted key images from v7; spendable age
+    /// from `HF_VERSION_ENFORCE_MIN_AGE`.
+    #[test]
+    fn input_rules_by_fork() {
+        let p = tx_with(2, &[(0, 11), (0, 12)], &[0, 0]);
+        assert_eq!(inputs_at(&p, 11, 1000), Ok(()));
+        assert!(matches!(
+            inputs_at(&p, 12, 1000),
+            Err(TxError::RingSize { .. })
+        ));
+        let p = tx_with(2, &[(0, 11)], &[0]);
+        assert_eq!(inputs_at(&p, 11, 1000), Ok(()));
+        assert_eq!(inputs_at(&p, 12, 1000), Err(TxError::TooFewOutputs));
+        // Unsorted key images.
+        let mut p = tx_with(2, &[(0, 11), (0, 11)], &[0, 0]);
+        p.tx.prefix_mut().inputs.reverse();
+        p.key_images.reverse();
+        assert_eq!(inputs_at(&p, 6, 1000), Ok(()));
+        assert_eq!(inputs_at(&p, 7, 1000), Err(TxError::UnsortedInputs));
+        // A ring member 5 blocks deep.
+        let p = tx_with(2, &[(0, 11)], &[0, 0]);
+        let rings = vec![vec![member(995); 11]];
+        let none = |_: u64| 0;
+        let c = |hf| InputContext {
+            hf,
+            chain_height: 1000,
+            unlock_clock: 0,
+            rings: &rings,
+            spent: &[false],
+            num_outputs_for_amount: &none,
+        };
+        assert_eq!(check_tx_inputs(&p, &c(11)), Ok(()));
+        assert_eq!(
+            check_tx_inputs(&p, &c(12)),
+            Err(TxError::RingMemberTooYoung(0))
+        );
+    }
+
+    /// `is_tx_spendtime_unlocked`: one block of leeway for height locks; for time locks
+    /// `CRYPTONOTE_LOCKED_TX_ALLOWED_DELTA_SECONDS_V1` (60 s) at hard fork 1, `_V2` after.
+    #[test]
+    fn spendtime_delta_by_fork() {
+        let t = CRYPTONOTE_MAX_BLOCK_NUMBER + 1_000_000;
+        assert!(spendtime_unlocked(t, 5, t - 60, 1));
+        assert!(!spendtime_unlocked(t, 5, t - 61, 1));
+        assert!(spendtime_unlocked(t, 5, t - 61, 2));
+        assert!(spendtime_unlocked(t, 5, t - 120, 2));
+        assert!(!spendtime_unlocked(t, 5, t - 121, 2));
+        // CRYPTONOTE_MAX_BLOCK_NUMBER - 1 is a height, CRYPTONOTE_MAX_BLOCK_NUMBER a time.
+        let h = CRYPTONOTE_MAX_BLOCK_NUMBER - 1;
+        assert!(spendtime_unlocked(h, h, 0, 1));
+        assert!(!spendtime_unlocked(h, h - 1, u64::MAX / 2, 1));
+        assert!(spendtime_unlocked(h + 1, 0, h + 1, 1));
     }
 
     #[test]

@@ -118,17 +118,22 @@ pub fn next_difficulty(ctx: &impl ChainContext) -> u128 {
         return if height > 0 { fixed } else { 1 };
     }
     let w = difficulty::difficulty_window(height);
-    let hf = ctx.net().hard_fork_version(height);
-    let target = if hf < 2 {
-        DIFFICULTY_TARGET_V1
-    } else {
-        DIFFICULTY_TARGET_V2
-    };
+    let target = difficulty_target(ctx.net().hard_fork_version(height));
     difficulty::next_difficulty(
         &ctx.timestamps(w.clone()),
         &ctx.cumulative_difficulties(w),
         target,
     )
+}
+
+/// `Blockchain::get_difficulty_target`: `DIFFICULTY_TARGET_V1` (60 s) at hard fork 1,
+/// `DIFFICULTY_TARGET_V2` (120 s) from hard fork 2.
+pub fn difficulty_target(hf: u8) -> u64 {
+    if hf < 2 {
+        DIFFICULTY_TARGET_V1
+    } else {
+        DIFFICULTY_TARGET_V2
+    }
 }
 
 /// The weight limits for the block at `ctx.height()`.
@@ -242,7 +247,7 @@ pub fn verify_block(
     block::check_miner_tx_shape(&b.block, height, hf)?;
 
     let hashes: Vec<[u8; 32]> = b.txs.iter().map(|t| t.hash).collect();
-    let adjusted = block::adjusted_time(&recent, checks.now);
+    let unlock_clock = block::unlock_clock(hf, &recent, checks.now);
     let mut jobs = ProofJobs::default();
     let mut block_images = std::collections::HashSet::new();
     let exists = ctx.txs_exist(&hashes);
@@ -279,7 +284,7 @@ pub fn verify_block(
         let ic = InputContext {
             hf,
             chain_height: height,
-            adjusted_time: adjusted,
+            unlock_clock,
             rings: &rings,
             spent: &spent,
             num_outputs_for_amount: &num_outputs,
@@ -312,19 +317,13 @@ pub fn verify_block(
             });
         }
     }
-    if block_weight > limits.limit() {
-        return Err(BlockError::Overweight {
-            weight: block_weight,
-            limit: limits.limit(),
-        });
-    }
-    let reward_median = if hf >= hf::EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY {
-        limits.effective_median
-    } else {
+    // monerod bounds a block's weight only through `get_block_reward` (twice the median
+    // `validate_miner_transaction` uses), not against `m_current_block_cumul_weight_limit`.
+    let reward_median = weight::reward_median(hf, &limits, || {
         weight::median(
             &ctx.block_weights(height.saturating_sub(CRYPTONOTE_REWARD_BLOCKS_WINDOW)..height),
         )
-    };
+    });
     let generated_before = ctx.already_generated_coins();
     let base_reward = block::check_reward(
         &b.block,
@@ -401,7 +400,7 @@ pub fn check_pool_tx(
         &InputContext {
             hf,
             chain_height: height,
-            adjusted_time: block::adjusted_time(&recent, now),
+            unlock_clock: block::unlock_clock(hf, &recent, now),
             rings: &rings,
             spent: &spent,
             num_outputs_for_amount: &num_outputs,
@@ -412,4 +411,25 @@ pub fn check_pool_tx(
         .into_iter()
         .map(|r| r.into_iter().flatten().collect())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `get_difficulty_target` by fork, and what it does to `next_difficulty`: blocks that
+    /// came every 60 s keep their difficulty at hard fork 1 and double it from hard fork 2.
+    #[test]
+    fn difficulty_target_by_fork() {
+        assert_eq!(difficulty_target(1), 60);
+        for hf in [2, 5, 12, 16] {
+            assert_eq!(difficulty_target(hf), 120);
+        }
+        let n = DIFFICULTY_BLOCKS_COUNT as u64;
+        let timestamps: Vec<u64> = (0..n).map(|i| 1_400_000_000 + 60 * i).collect();
+        let cumulative: Vec<u128> = (1..=n).map(|i| 1000 * u128::from(i)).collect();
+        let at = |hf| difficulty::next_difficulty(&timestamps, &cumulative, difficulty_target(hf));
+        assert_eq!(at(1), 1000);
+        assert_eq!(at(2), 2000);
+    }
 }

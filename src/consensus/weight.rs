@@ -259,6 +259,25 @@ pub fn weight_limits_from_medians(
     }
 }
 
+/// The median `validate_miner_transaction` passes to `get_block_reward`, which sets both the
+/// reward penalty and the most a block may weigh (twice it, after the full-reward-zone
+/// floor): from `HF_VERSION_EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY` the effective median
+/// (`m_current_block_cumul_weight_median`), before it the plain median of the last
+/// `CRYPTONOTE_REWARD_BLOCKS_WINDOW` block weights (`short_median`). monerod checks a block
+/// against no other weight limit, so at hard forks 10 and 11, where the effective median
+/// is capped at 50 long-term medians, a block may weigh up to twice the plain median.
+pub fn reward_median(
+    version: u8,
+    limits: &WeightLimits,
+    short_median: impl FnOnce() -> u64,
+) -> u64 {
+    if version >= hf::EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY {
+        limits.effective_median
+    } else {
+        short_median()
+    }
+}
+
 /// `get_next_long_term_block_weight`: the long-term weight stored with a block of
 /// `block_weight`, given the long-term weights of the preceding window.
 pub fn long_term_block_weight(version: u8, block_weight: u64, long_window: &[u64]) -> u64 {
@@ -294,16 +313,45 @@ pub fn dynamic_base_fee_per_byte(block_reward: u64, median_block_weight: u64, ve
     }
 }
 
-/// `check_fee` for v8+: the minimum fee a pool accepts for a transaction of `tx_weight`
-/// (with monerod's 2% tolerance applied by [`fee_is_enough`]).
+/// `get_dynamic_base_fee` before `HF_VERSION_PER_BYTE_FEE` (v4-v7): a fee per kB,
+/// `DYNAMIC_FEE_PER_KB_BASE_FEE` (`_V5` from v5) scaled by the full reward zone over the
+/// median and by the block reward over `DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD`, rounded up
+/// to `PER_KB_FEE_QUANTIZATION_DECIMALS`.
+pub fn dynamic_base_fee_per_kb(block_reward: u64, median_block_weight: u64, version: u8) -> u64 {
+    let min_weight = min_block_weight(version);
+    let median = median_block_weight.max(min_weight);
+    let fee_base = if version >= 5 {
+        DYNAMIC_FEE_PER_KB_BASE_FEE_V5
+    } else {
+        DYNAMIC_FEE_PER_KB_BASE_FEE
+    };
+    let unscaled = fee_base * min_weight / median;
+    let lo = u128::from(unscaled) * u128::from(block_reward)
+        / u128::from(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD);
+    let lo = u64::try_from(lo).unwrap_or(u64::MAX);
+    lo.div_ceil(FEE_QUANTIZATION_MASK)
+        .saturating_mul(FEE_QUANTIZATION_MASK)
+}
+
+/// `check_fee`: the minimum fee a pool accepts for a transaction of `tx_weight` (with
+/// monerod's 2% tolerance applied by [`fee_is_enough`]). Per started kB before
+/// `HF_VERSION_PER_BYTE_FEE` (`FEE_PER_KB` before `HF_VERSION_DYNAMIC_FEE`, then
+/// [`dynamic_base_fee_per_kb`]), per byte from it.
 pub fn needed_fee(
     version: u8,
     tx_weight: u64,
     limits: &WeightLimits,
     already_generated_coins: u64,
 ) -> Option<u64> {
+    let kbs = tx_weight.div_ceil(1024);
+    if version < hf::DYNAMIC_FEE {
+        return Some(kbs.saturating_mul(FEE_PER_KB));
+    }
     let median = limits.limit() / 2;
     let base_reward = block_reward(median, 1, already_generated_coins, version)?;
+    if version < hf::PER_BYTE_FEE {
+        return Some(kbs.saturating_mul(dynamic_base_fee_per_kb(base_reward, median, version)));
+    }
     let fee_median = if version >= hf::LONG_TERM_BLOCK_WEIGHT {
         median.min(limits.long_term_effective_median)
     } else {
@@ -352,6 +400,100 @@ mod tests {
         assert_eq!(pen, full / 4 * 3 + (full % 4) * 3 / 4);
         assert_eq!(block_reward(300_000, 600_000, 0, 16), Some(0));
         assert_eq!(block_reward(300_000, 600_001, 0, 16), None);
+    }
+
+    /// `get_min_block_weight`, `get_transaction_weight_limit` and `get_block_reward` by era:
+    /// full reward zones of 20,000 (v1), 60,000 (v2-v4) and 300,000 (v5+) bytes; the
+    /// transaction limit halves from `HF_VERSION_PER_BYTE_FEE`; a 60 s target (emission
+    /// speed factor 20, tail 0.3 XMR) at v1, 120 s (19, 0.6 XMR) after.
+    #[test]
+    fn zones_and_rewards_by_era() {
+        let table: &[(u8, u64, u64)] = &[
+            (1, 20_000, 19_400),
+            (2, 60_000, 59_400),
+            (4, 60_000, 59_400),
+            (5, 300_000, 299_400),
+            (7, 300_000, 299_400),
+            (8, 300_000, 149_400),
+            (16, 300_000, 149_400),
+        ];
+        for &(hf, zone, tx_limit) in table {
+            assert_eq!(min_block_weight(hf), zone, "hf {hf}");
+            assert_eq!(transaction_weight_limit(hf), tx_limit, "hf {hf}");
+            // The zone floors the median: full reward up to it, nothing past twice it.
+            let base = block_reward(0, 0, 0, hf).unwrap();
+            assert_eq!(block_reward(0, zone, 0, hf), Some(base), "hf {hf}");
+            assert!(block_reward(0, zone + 1, 0, hf).unwrap() < base, "hf {hf}");
+            assert_eq!(block_reward(0, 2 * zone, 0, hf), Some(0), "hf {hf}");
+            assert_eq!(block_reward(0, 2 * zone + 1, 0, hf), None, "hf {hf}");
+        }
+        assert_eq!(block_reward(0, 0, 0, 1), Some(MONEY_SUPPLY >> 20));
+        assert_eq!(block_reward(0, 0, 0, 2), Some(MONEY_SUPPLY >> 19));
+        assert_eq!(
+            block_reward(0, 0, MONEY_SUPPLY - 1, 1),
+            Some(FINAL_SUBSIDY_PER_MINUTE)
+        );
+        assert_eq!(
+            block_reward(0, 0, MONEY_SUPPLY - 1, 2),
+            Some(2 * FINAL_SUBSIDY_PER_MINUTE)
+        );
+        // Penalty at v1 with a 30,000 median: (2M - w) * w / M^2 of the base.
+        let base = MONEY_SUPPLY >> 20;
+        let r = block_reward(30_000, 45_000, 0, 1).unwrap();
+        assert_eq!(
+            u128::from(r),
+            u128::from(base) * 15_000 * 45_000 / 30_000 / 30_000
+        );
+    }
+
+    /// `update_next_cumulative_weight_limit` and `get_next_long_term_block_weight` before
+    /// `HF_VERSION_LONG_TERM_BLOCK_WEIGHT`: the plain short-term median floored at the era's
+    /// full reward zone, and the long-term weight is the block weight.
+    #[test]
+    fn limits_before_long_term_weights() {
+        for (hf, zone) in [(1, 20_000), (3, 60_000), (9, 300_000)] {
+            let l = weight_limits(hf, &[1000; 100], &[]);
+            assert_eq!(l.effective_median, zone, "hf {hf}");
+            assert_eq!(l.long_term_effective_median, 0);
+            let l = weight_limits(hf, &[400_000; 100], &[1; 100]);
+            assert_eq!(l.effective_median, 400_000, "hf {hf}");
+            assert_eq!(long_term_block_weight(hf, 10_000_000, &[1; 10]), 10_000_000);
+        }
+        // v10-v14: the long-term weight is capped at 1.4 long-term medians, no floor.
+        assert_eq!(long_term_block_weight(10, 10, &[400_000; 10]), 10);
+        assert_eq!(
+            long_term_block_weight(14, 10_000_000, &[400_000; 10]),
+            560_000
+        );
+        // v10-v14: the effective median is the short one in [300,000, 50 long-term medians].
+        let l = weight_limits(11, &[16_000_000; 100], &[300_000; 100]);
+        assert_eq!(l.effective_median, 15_000_000);
+        let l = weight_limits(14, &[100_000; 100], &[400_000; 100]);
+        assert_eq!(l.effective_median, 300_000);
+        let l = weight_limits(15, &[100_000; 100], &[400_000; 100]);
+        assert_eq!(l.effective_median, 400_000);
+    }
+
+    /// `validate_miner_transaction`'s median: the plain short-term median before
+    /// `HF_VERSION_EFFECTIVE_SHORT_TERM_MEDIAN_IN_PENALTY`, so at v10-v11 a block may weigh
+    /// twice that even when the effective median is capped below it.
+    #[test]
+    fn reward_median_by_fork() {
+        let short = [16_000_000; 100];
+        let l = weight_limits(11, &short, &[300_000; 100]);
+        assert_eq!(l.limit(), 30_000_000);
+        let m = reward_median(11, &l, || median(&short));
+        assert_eq!(m, 16_000_000);
+        assert!(block_reward(m, 31_000_000, 0, 11).is_some());
+        let l = weight_limits(12, &short, &[300_000; 100]);
+        let m = reward_median(12, &l, || median(&short));
+        assert_eq!(m, 15_000_000);
+        assert!(block_reward(m, 31_000_000, 0, 12).is_none());
+        // Before v10 the two medians agree once block_reward floors the plain one.
+        let l = weight_limits(9, &[1000; 100], &[]);
+        assert_eq!(reward_median(9, &l, || 1000), 1000);
+        assert_eq!(block_reward(1000, 600_000, 0, 9), Some(0));
+        assert_eq!(block_reward(l.effective_median, 600_000, 0, 9), Some(0));
     }
 
     #[test]
@@ -446,6 +588,40 @@ mod tests {
             short_median.push(weight);
         }
         assert_eq!(checked, rows.len() - window);
+    }
+
+    /// `check_fee` before per-byte fees: 0.002 XMR per started kB before v4; from v4 the
+    /// dynamic per-kB fee (`get_dynamic_base_fee`), with the v5 base fee a fifth of v4's
+    /// since the full reward zone grew five times.
+    #[test]
+    fn per_kb_fees_before_v8() {
+        let l = weight_limits(3, &[0; 100], &[]);
+        assert_eq!(needed_fee(3, 1024, &l, 0), Some(FEE_PER_KB));
+        assert_eq!(needed_fee(1, 1025, &l, 0), Some(2 * FEE_PER_KB));
+        // v4: reward 10 XMR at the zone's median: the base fee itself.
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 0, 4),
+            DYNAMIC_FEE_PER_KB_BASE_FEE
+        );
+        assert_eq!(DYNAMIC_FEE_PER_KB_BASE_FEE_V5, 400_000_000);
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 0, 5),
+            400_000_000
+        );
+        // Twice the zone as median halves it; the result is rounded up to 10^4.
+        assert_eq!(
+            dynamic_base_fee_per_kb(DYNAMIC_FEE_PER_KB_BASE_BLOCK_REWARD, 600_000, 7),
+            200_000_000
+        );
+        assert_eq!(dynamic_base_fee_per_kb(100_000, 0, 5), 10_000);
+        assert_eq!(dynamic_base_fee_per_kb(1, 0, 5), 0);
+        // At v7 a 2,500-byte transaction pays three kB.
+        let l = weight_limits(7, &[0; 100], &[]);
+        let reward = block_reward(300_000, 1, 0, 7).unwrap();
+        assert_eq!(
+            needed_fee(7, 2_500, &l, 0),
+            Some(3 * dynamic_base_fee_per_kb(reward, 300_000, 7))
+        );
     }
 
     #[test]

@@ -443,10 +443,13 @@ pub(super) fn send_raw_transaction(api: &Api, req: &Value) -> Value {
                 flag(&mut res, "too_big", "too big")
             }
             TxError::TooFewOutputs => flag(&mut res, "too_few_outputs", "too few outputs"),
-            TxError::Unbalanced | TxError::Overflow => flag(&mut res, "overspend", "overspend"),
+            TxError::Unbalanced | TxError::Overflow | TxError::InputsNotAboveOutputs { .. } => {
+                flag(&mut res, "overspend", "overspend")
+            }
             TxError::OutputKey(_)
             | TxError::OutputType(_)
             | TxError::OutputAmount(_)
+            | TxError::NotDecomposedAmount(_)
             | TxError::TooManyOutputs(_)
             | TxError::RangeProof => flag(&mut res, "invalid_output", "invalid output"),
             TxError::InputType(_)
