@@ -415,17 +415,7 @@ mod tests {
                 .collect(),
             extra: vec![],
         };
-        let miner = if version == 1 {
-            Transaction::V1 {
-                prefix,
-                signatures: vec![],
-            }
-        } else {
-            Transaction::V2 {
-                prefix,
-                proofs: None,
-            }
-        };
+        let miner = tx::tests::unsigned(version, prefix);
         let header = monero_oxide::block::BlockHeader {
             hardfork_version: hf,
             hardfork_signal: hf,

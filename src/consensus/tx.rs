@@ -987,7 +987,17 @@ pub(crate) mod tests {
                 .collect(),
             extra: vec![],
         };
-        let tx = if version == 1 {
+        let tx = unsigned(version, prefix);
+        let len = tx.serialize().len();
+        prepared(tx, len)
+    }
+
+    /// A transaction of `version` (1, or 2 with RCT null) around `prefix`, unsigned.
+    pub(crate) fn unsigned(
+        version: u8,
+        prefix: monero_oxide::transaction::TransactionPrefix,
+    ) -> Transaction {
+        if version == 1 {
             Transaction::V1 {
                 prefix,
                 signatures: vec![],
@@ -997,9 +1007,7 @@ pub(crate) mod tests {
                 prefix,
                 proofs: None,
             }
-        };
-        let len = tx.serialize().len();
-        prepared(tx, len)
+        }
     }
 
     /// An existing, unlocked ring member created at `height`.

@@ -113,7 +113,7 @@ pub struct Args {
     /// The block-hash groups for fast sync, in the format of monero's
     /// `src/blocks/checkpoints.dat` (which monerod compiles in; on mainnet only that very
     /// file, SHA-256 2aea941d…2d16, is taken). Default: `checkpoints.dat` in the data
-    /// directory, if there is one.
+    /// directory, if there is one (on regtest only a named file is used).
     #[arg(long)]
     pub fast_block_sync_data: Option<PathBuf>,
     /// Regtest only: every block's difficulty is N (monerod's `--fixed-difficulty`).
@@ -393,7 +393,7 @@ impl Config {
     }
 
     /// Fast sync's block-hash groups: empty when `--fast-block-sync 0`, or when no file
-    /// was named and the data directory has none. A named or present file that cannot be
+    /// was named and the data directory has none (on regtest: when no file was named). A named or present file that cannot be
     /// used is an error (the operator asked for it).
     pub fn block_hashes(&self) -> anyhow::Result<crate::consensus::fast_sync::BlockHashGroups> {
         use crate::consensus::fast_sync::BlockHashGroups;
@@ -401,9 +401,12 @@ impl Config {
             tracing::info!("fast sync off (--fast-block-sync 0): every block is verified in full");
             return Ok(BlockHashGroups::default());
         }
-        let (path, named) = match &self.fast_block_sync_data {
-            Some(p) => (p.clone(), true),
-            None => (self.data_dir.join(DEFAULT_BLOCK_HASHES_FILE), false),
+        let (path, named) = match (&self.fast_block_sync_data, self.choice) {
+            (Some(p), _) => (p.clone(), true),
+            // monerod has no block-hash data for regtest (a private chain), and a regtest
+            // node shares mainnet's default data directory: only a named file is used.
+            (None, NetworkChoice::Regtest) => return Ok(BlockHashGroups::default()),
+            (None, _) => (self.data_dir.join(DEFAULT_BLOCK_HASHES_FILE), false),
         };
         let data = match std::fs::read(&path) {
             Ok(d) => d,
@@ -534,6 +537,58 @@ mod tests {
         assert_eq!(port(&[]), 18081);
         assert_eq!(port(&["--rpc-bind-port", "22449"]), 22449);
         assert!(Args::try_parse_from(argv(&["--rpc-ssl-certificate", "c.pem"])).is_err());
+    }
+
+    /// `--fast-block-sync` (default 1) and where its data comes from: a named file, else
+    /// the data directory's `checkpoints.dat` (not on regtest); a bad or foreign file is an
+    /// error, none at all is full verification.
+    #[test]
+    fn fast_block_sync_data_is_found_and_checked() {
+        let dir = crate::testdata::realpeer::temp_dir("fast-sync-config").unwrap();
+        let d = dir.to_str().unwrap();
+        let groups = |v: &[&str]| {
+            let a = Args::try_parse_from(argv(v)).unwrap();
+            Config::from_args(&a).block_hashes().map(|g| g.len())
+        };
+        assert_eq!(Args::try_parse_from(argv(&[])).unwrap().fast_block_sync, 1);
+        assert!(Args::try_parse_from(argv(&["--fast-block-sync", "2"])).is_err());
+        // Nothing in the data directory: no groups, on every network.
+        assert_eq!(groups(&["--data-dir", d]).unwrap(), 0);
+        assert_eq!(groups(&["--regtest", "--data-dir", d]).unwrap(), 0);
+        // A well-formed file of one group, not monerod's.
+        let ids: Vec<[u8; 32]> = (0..512u32).map(|i| [i as u8; 32]).collect();
+        let data = crate::consensus::fast_sync::BlockHashGroups::from_chain(&ids, &[1; 512]);
+        std::fs::write(dir.join(DEFAULT_BLOCK_HASHES_FILE), data.to_bytes()).unwrap();
+        // Mainnet refuses it (not monerod's data).
+        assert!(groups(&["--data-dir", d]).is_err());
+        assert_eq!(
+            groups(&["--fast-block-sync", "0", "--data-dir", d]).unwrap(),
+            0
+        );
+        // Regtest ignores the data directory's file, but takes a named one.
+        assert_eq!(groups(&["--regtest", "--data-dir", d]).unwrap(), 0);
+        let named = dir.join(DEFAULT_BLOCK_HASHES_FILE);
+        let named = named.to_str().unwrap();
+        assert_eq!(
+            groups(&["--regtest", "--fast-block-sync-data", named]).unwrap(),
+            1
+        );
+        // A named file that is missing or malformed stops the node.
+        let missing = dir.join("missing.dat");
+        assert!(groups(&[
+            "--regtest",
+            "--fast-block-sync-data",
+            missing.to_str().unwrap()
+        ])
+        .is_err());
+        std::fs::write(&missing, [1, 0, 0]).unwrap();
+        assert!(groups(&[
+            "--regtest",
+            "--fast-block-sync-data",
+            missing.to_str().unwrap()
+        ])
+        .is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
