@@ -556,7 +556,9 @@ mod tests {
         assert_eq!(groups(&["--data-dir", d]).unwrap(), 0);
         assert_eq!(groups(&["--regtest", "--data-dir", d]).unwrap(), 0);
         // A well-formed file of one group, not monerod's.
-        let ids: Vec<[u8; 32]> = (0..512u32).map(|i| [i as u8; 32]).collect();
+        let ids: Vec<[u8; 32]> = (0..512u32)
+            .map(|i| monero_oxide::primitives::keccak256(i.to_le_bytes()))
+            .collect();
         let data = crate::consensus::fast_sync::BlockHashGroups::from_chain(&ids, &[1; 512]);
         std::fs::write(dir.join(DEFAULT_BLOCK_HASHES_FILE), data.to_bytes()).unwrap();
         // Mainnet refuses it (not monerod's data).
