@@ -255,7 +255,7 @@ fn get_bans(api: &Api) -> Value {
         .iter()
         .map(|(ip, left)| {
             let raw = match ip {
-                std::net::IpAddr::V4(v4) => super::peers::ipv4_as_u32(*v4),
+                std::net::IpAddr::V4(v4) => crate::wire::messages::address::ipv4_to_u32(*v4),
                 std::net::IpAddr::V6(_) => 0,
             };
             json!({"host": ip.to_string(), "ip": raw, "seconds": seconds(*left)})
@@ -301,7 +301,7 @@ fn set_bans(api: &Api, params: &Value) -> Result<Value, RpcError> {
                 return Err((ERROR_WRONG_PARAM, "No ip/host supplied".into()));
             }
             let raw = u32::try_from(raw).map_err(|_| invalid_params())?;
-            std::net::IpAddr::V4(std::net::Ipv4Addr::from(raw.to_le_bytes()))
+            std::net::IpAddr::V4(crate::wire::messages::address::ipv4_from_u32(raw))
         } else {
             host.parse().map_err(|_| {
                 (

@@ -9,17 +9,7 @@ use serde_json::{json, Value};
 use super::Api;
 use crate::node::registry::ConnSnapshot;
 use crate::p2p::address_book::KnownPeer;
-
-/// epee's `address_type::ipv4`.
-const ADDRESS_TYPE_IPV4: u8 = 1;
-/// epee's `address_type::ipv6`.
-const ADDRESS_TYPE_IPV6: u8 = 2;
-
-/// An IPv4 address as monerod's `ipv4_network_address::ip()`: the address bytes in
-/// memory order read as a little-endian integer.
-pub(super) fn ipv4_as_u32(ip: std::net::Ipv4Addr) -> u32 {
-    u32::from_le_bytes(ip.octets())
-}
+use crate::wire::messages::address::{ipv4_to_u32, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6};
 
 /// `peerid_to_string`: the id in hex, zero-padded to 16 digits.
 fn peer_id_hex(id: u64) -> String {
@@ -119,7 +109,7 @@ pub(super) fn book_sizes(api: &Api) -> (usize, usize) {
 /// and `pruning_seed` out when zero (`KV_SERIALIZE_OPT`).
 fn peer_entry(p: &KnownPeer) -> Value {
     let (host, ip) = match p.addr.ip() {
-        IpAddr::V4(v4) => (v4.to_string(), ipv4_as_u32(v4)),
+        IpAddr::V4(v4) => (v4.to_string(), ipv4_to_u32(v4)),
         IpAddr::V6(v6) => (v6.to_string(), 0),
     };
     let mut v = json!({

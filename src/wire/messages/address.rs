@@ -22,6 +22,18 @@ pub const ADDRESS_TYPE_I2P: u8 = 3;
 /// `address_type::tor`.
 pub const ADDRESS_TYPE_TOR: u8 = 4;
 
+/// monerod's IPv4 address as an integer (`ipv4_network_address::ip()`, also the RPC's
+/// `ip` fields): the address bytes in network order read as a little-endian u32
+/// (127.0.0.1 is 0x0100007f).
+pub fn ipv4_to_u32(ip: Ipv4Addr) -> u32 {
+    u32::from_le_bytes(ip.octets())
+}
+
+/// The inverse of [`ipv4_to_u32`].
+pub fn ipv4_from_u32(raw: u32) -> Ipv4Addr {
+    Ipv4Addr::from(raw.to_le_bytes())
+}
+
 epee_object! {
     /// `ipv4_network_address`: `m_ip` holds the address bytes in network order read as
     /// a little-endian u32 (127.0.0.1 is 0x0100007f).
@@ -37,7 +49,7 @@ impl Ipv4Address {
     /// Builds from an address and port.
     pub fn new(ip: Ipv4Addr, port: u16) -> Self {
         Ipv4Address {
-            m_ip: u32::from_le_bytes(ip.octets()),
+            m_ip: ipv4_to_u32(ip),
             m_port: port,
             layout: FieldLayout::CANONICAL,
         }
@@ -45,7 +57,7 @@ impl Ipv4Address {
 
     /// The IP address.
     pub fn ip(&self) -> Ipv4Addr {
-        Ipv4Addr::from(self.m_ip.to_le_bytes())
+        ipv4_from_u32(self.m_ip)
     }
 }
 

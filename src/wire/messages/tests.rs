@@ -255,3 +255,12 @@ fn shared_epee_message_samples_decode_typed_and_re_encode_exactly() {
     }
     assert_eq!(n, 14);
 }
+
+#[test]
+fn ipv4_integers_are_monerods() {
+    use super::address::{ipv4_from_u32, ipv4_to_u32};
+    assert_eq!(ipv4_to_u32(Ipv4Addr::LOCALHOST), 0x0100_007f);
+    assert_eq!(ipv4_from_u32(0x0100_007f), Ipv4Addr::LOCALHOST);
+    let a = Ipv4Addr::new(192, 168, 1, 20);
+    assert_eq!(ipv4_from_u32(ipv4_to_u32(a)), a);
+}
