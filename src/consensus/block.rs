@@ -220,7 +220,10 @@ pub fn check_reward(
         return Err(BlockError::WrongReward { paid, allowed });
     }
     if (2..hf::EXACT_COINBASE).contains(&hf) {
-        Ok(paid - fees)
+        // monerod asserts `money_in_use - fee <= base_reward` in unsigned arithmetic: a
+        // miner paying itself less than the fees wraps and is refused.
+        paid.checked_sub(fees)
+            .ok_or(BlockError::WrongReward { paid, allowed })
     } else {
         Ok(base)
     }
@@ -523,6 +526,11 @@ mod tests {
         assert_eq!(reward(13, &[v2_base + 7], 7), Ok(v2_base));
         assert!(matches!(
             reward(12, &[v2_base + 8], 7),
+            Err(BlockError::WrongReward { .. })
+        ));
+        // Paying itself less than the fees: refused (monerod's unsigned `paid - fee`).
+        assert!(matches!(
+            reward(5, &[6], 7),
             Err(BlockError::WrongReward { .. })
         ));
     }

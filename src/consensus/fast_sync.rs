@@ -197,7 +197,8 @@ impl BlockHashGroups {
                 let (id, w) = if h < start {
                     match ours(h) {
                         Some(x) => x,
-                        None => break 'groups,
+                        // We cannot judge the first group: no verdict on the entry.
+                        None => return all,
                     }
                 } else {
                     let i = usize::try_from(h - start).unwrap_or(usize::MAX);
@@ -277,8 +278,9 @@ impl SettledBlocks {
     }
 
     /// Settles what a chain entry proves (see [`BlockHashGroups::prevalidate`]); heights
-    /// below `our_height` are not kept. Returns `false` when the entry contradicts the data
-    /// (the peer is to be dropped, [`BlockHashGroups::contradicts`]).
+    /// below `our_height` are not kept. Returns how many of the entry's ids may be used
+    /// (monerod plans no id past them), or `None` when the entry contradicts the data (the
+    /// peer is to be dropped, [`BlockHashGroups::contradicts`]).
     pub fn on_chain_entry(
         &mut self,
         our_height: u64,
@@ -286,9 +288,9 @@ impl SettledBlocks {
         ids: &[[u8; 32]],
         weights: &[u64],
         ours: impl Fn(u64) -> Option<([u8; 32], u64)>,
-    ) -> bool {
+    ) -> Option<usize> {
         if self.groups.is_empty() {
-            return true;
+            return Some(ids.len());
         }
         let p = self.groups.prevalidate(start, ids, weights, ours);
         for (h, k) in &p.settled {
@@ -296,7 +298,10 @@ impl SettledBlocks {
                 self.settled.insert(*h, *k);
             }
         }
-        !BlockHashGroups::contradicts(&p, ids.len())
+        if BlockHashGroups::contradicts(&p, ids.len()) {
+            return None;
+        }
+        Some(usize::try_from(p.usable).map_or(ids.len(), |u| u.min(ids.len())))
     }
 
     /// How many heights are settled and not yet committed.
@@ -447,11 +452,10 @@ mod tests {
         let mut heavy = w.clone();
         heavy[10] += 1;
         assert!(g.prevalidate(0, &ids, &heavy, ours).settled.is_empty());
-        // Our chain must supply the start of the first group.
-        assert!(g
-            .prevalidate(300, &ids[300..], &w[300..], |_| None)
-            .settled
-            .is_empty());
+        // Without the start of the first group from our chain: no verdict either way.
+        let p = g.prevalidate(300, &ids[300..], &w[300..], |_| None);
+        assert!(p.settled.is_empty());
+        assert_eq!(p.usable, 800);
     }
 
     #[test]
@@ -459,7 +463,11 @@ mod tests {
         let (ids, w) = chain(1700);
         let mut s = SettledBlocks::new(BlockHashGroups::from_chain(&ids, &w));
         let ours = |h: u64| Some((ids[h as usize], w[h as usize]));
-        assert!(s.on_chain_entry(100, 99, &ids[99..], &w[99..], ours));
+        // 1601 ids from 99: three groups settled, the 164 past the data usable too.
+        assert_eq!(
+            s.on_chain_entry(100, 99, &ids[99..], &w[99..], ours),
+            Some(1601)
+        );
         assert_eq!(s.len(), 1536 - 100);
         assert_eq!(s.at(99), None);
         assert_eq!(s.at(100).map(|k| k.id), Some(ids[100]));
@@ -469,10 +477,18 @@ mod tests {
         // An entry against the data: refused.
         let mut bad = ids.clone();
         bad[700][0] ^= 1;
-        assert!(!s.on_chain_entry(600, 599, &bad[599..], &w[599..], ours));
+        assert_eq!(
+            s.on_chain_entry(600, 599, &bad[599..], &w[599..], ours),
+            None
+        );
+        // An entry ending inside a group: only the ids of whole matched groups are usable.
+        assert_eq!(
+            s.on_chain_entry(600, 0, &ids[..1300], &w[..1300], ours),
+            Some(1024)
+        );
         // Off: nothing is settled and nothing refused.
         let mut off = SettledBlocks::default();
-        assert!(off.on_chain_entry(0, 0, &bad, &w, ours));
+        assert_eq!(off.on_chain_entry(0, 0, &bad, &w, ours), Some(bad.len()));
         assert!(off.is_empty());
     }
 }

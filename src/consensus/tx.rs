@@ -659,13 +659,11 @@ pub fn verify_aggregate_mlsag<R: AsRef<[OutputInfo]>>(
     if rings.len() != prefix.inputs.len() {
         return Err(TxError::RctShape("a ring per input"));
     }
-    let images: Vec<CompressedPoint> = prefix
-        .inputs
+    let images: Vec<CompressedPoint> = p
+        .key_images
         .iter()
-        .filter_map(|i| match i {
-            Input::ToKey { key_image, .. } => Some(*key_image),
-            Input::Gen(_) => None,
-        })
+        .copied()
+        .map(CompressedPoint::from)
         .collect();
     let msg =
         p.tx.signature_hash()

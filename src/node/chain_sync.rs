@@ -425,13 +425,18 @@ fn sync_loop(rx: Receiver<SyncInput>, mut d: Driver, max_buffer_bytes: usize) {
                         d.net,
                         d.reader.view().block_count,
                     ));
-                    if let Err(f) = syncer.on_chain_entry(key, &r, |h| d.hash_at(h)) {
-                        drops.push((key, f));
-                    } else if !d.settle(&r) {
+                    // Fast sync first, as monerod's `handle_response_chain_entry`: an
+                    // entry against the block-hash data drops its peer before anything of
+                    // it is planned, and only its usable ids are planned.
+                    let Some(r) = d.settle(r) else {
                         drops.push((
                             key,
                             SyncFault::BadChainEntry("most blocks contradict the fast-sync data"),
                         ));
+                        continue;
+                    };
+                    if let Err(f) = syncer.on_chain_entry(key, &r, |h| d.hash_at(h)) {
+                        drops.push((key, f));
                     }
                 }
                 SyncInput::Objects(key, r) => {
@@ -922,22 +927,27 @@ impl Driver {
         })
     }
 
-    /// Fast sync: settles the blocks a chain entry proves against the block-hash groups.
-    /// `false` when the entry contradicts them.
-    fn settle(&mut self, r: &ChainResponse) -> bool {
+    /// Fast sync: settles the blocks a chain entry proves against the block-hash groups,
+    /// and cuts the entry to its usable ids (`prevalidate_block_hashes`' count). `None`
+    /// when the entry contradicts the data. An entry of more ids than any honest one is
+    /// left whole for the syncer to refuse.
+    fn settle(&mut self, mut r: ChainResponse) -> Option<ChainResponse> {
         let our_height = self.reader.view().block_count;
-        if r.start_height >= self.settled.end_height() {
-            return true;
+        let n = r.m_block_ids.iter().count();
+        if r.start_height >= self.settled.end_height()
+            || n > crate::sync::validate::BLOCKS_IDS_SYNCHRONIZING_MAX_COUNT
+        {
+            return Some(r);
         }
         let ids: Vec<[u8; 32]> = r.m_block_ids.iter().collect();
         let weights: Vec<u64> = r.m_block_weights.iter().collect();
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
         let before = self.settled.len();
-        let ok = self
-            .settled
-            .on_chain_entry(our_height, r.start_height, &ids, &weights, |h| {
-                Some((base.block_hash(h)?, *base.block_weights(h..h + 1).first()?))
-            });
+        let usable =
+            self.settled
+                .on_chain_entry(our_height, r.start_height, &ids, &weights, |h| {
+                    Some((base.block_hash(h)?, *base.block_weights(h..h + 1).first()?))
+                })?;
         let added = self.settled.len().saturating_sub(before);
         if added > 0 {
             self.fast_sync
@@ -945,7 +955,13 @@ impl Driver {
                 .fetch_add(added as u64, std::sync::atomic::Ordering::Relaxed);
             tracing::debug!(added, "fast sync: blocks settled by the block-hash data");
         }
-        ok
+        if usable < n {
+            r.m_block_ids = Hashes::from_items(ids.iter().take(usable));
+            if !weights.is_empty() {
+                r.m_block_weights = U64s::from_items(weights.iter().take(usable));
+            }
+        }
+        Some(r)
     }
 
     fn hash_at(&self, h: u64) -> Option<[u8; 32]> {

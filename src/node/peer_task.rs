@@ -299,7 +299,9 @@ async fn drive_loop(
     let mut woken: Option<PeerCmd> = None;
     // Relays queued in this round, by arrival time of the block: recorded once written.
     let mut relays: Vec<Instant> = Vec::new();
-    let mut ban_epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed);
+    // One behind the current epoch: the first round checks the ban list, in case the host
+    // was banned while this connection was being set up.
+    let mut ban_epoch = ctx.shared.ban_epoch.load(Ordering::Relaxed).wrapping_sub(1);
     loop {
         // A ban (the operator's through RPC `set_bans`, or the node's own for another
         // connection's faults) drops a connected peer too, as monerod's `block_host`
