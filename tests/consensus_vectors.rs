@@ -516,16 +516,14 @@ fn cryptonight_era_blocks_meet_their_stated_difficulty() {
 }
 
 /// RCTTypeFull (one MLSAG over all inputs, `verRctMG`): the vector's real type-1 transaction
-/// (mainnet `14056427…`) carries no ring data, so its key image and MLSAG are replaced by
-/// ones signed here over a ring whose secrets we hold, with the transaction's own outputs,
-/// fee, Borromean proofs and message (`get_pre_mlsag_hash` of the changed prefix). The
-/// signature verifies; a changed scalar, a reordered ring or another commitment does not.
+/// (mainnet `14056427…`) carries no ring data, so its key images and MLSAG are replaced by
+/// ones signed here over rings whose secrets we hold, with the transaction's own outputs,
+/// fee, Borromean proofs and message (`get_pre_mlsag_hash` of the changed prefix); with one
+/// input, and with a second input added (rows of every input's member, so a transposed
+/// matrix would fail). The signature verifies; a changed scalar, a reordered ring, another
+/// commitment or a swapped pair of rings does not.
 #[test]
 fn rct_full_aggregate_mlsag_verifies_and_mutations_do_not() {
-    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as G;
-    use curve25519_dalek::{EdwardsPoint, Scalar};
-    use monero_oxide::ed25519::{Commitment, CompressedPoint, Point, Scalar as MScalar};
-    use monero_oxide::transaction::{Input, NotPruned, Transaction};
     let Some(dir) = xmrd::testdata::shared_subdir("vectors") else {
         return;
     };
@@ -534,7 +532,17 @@ fn rct_full_aggregate_mlsag_verifies_and_mutations_do_not() {
             "txs/mainnet/140564273396a16135ba0867ded6b7981fdc28bda45c62f993dc51ff26cfb2e5.bin",
         ))
         .unwrap();
-    let mut t = Transaction::<NotPruned>::read(&mut blob.as_slice()).unwrap();
+    rct_full_case(&blob, 1);
+    rct_full_case(&blob, 2);
+}
+
+/// [`rct_full_aggregate_mlsag_verifies_and_mutations_do_not`] with `inputs` inputs.
+fn rct_full_case(blob: &[u8], inputs: usize) {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as G;
+    use curve25519_dalek::{EdwardsPoint, Scalar};
+    use monero_oxide::ed25519::{Commitment, CompressedPoint, Point, Scalar as MScalar};
+    use monero_oxide::transaction::{Input, NotPruned, Transaction};
+    let mut t = Transaction::<NotPruned>::read(&mut &*blob).unwrap();
     assert!(tx::is_aggregate_mlsag(&t));
     let mut rng = rand::rngs::OsRng;
     let random = |rng: &mut rand::rngs::OsRng| -> Scalar { MScalar::random(rng).into() };
@@ -551,118 +559,150 @@ fn rct_full_aggregate_mlsag_verifies_and_mutations_do_not() {
         .map(|c| -> EdwardsPoint { c.decompress().unwrap().into() })
         .sum::<EdwardsPoint>()
         + Commitment::new(MScalar::ZERO, fee).commit().into();
-    // One input, ring of 3, the real member at index 1.
+    // Rings of 3, the real member at index 1; column j < inputs is input j's key, the last
+    // column the sum of the row's commitments less sum_out.
     let (n, real) = (3usize, 1usize);
-    let x = random(&mut rng);
+    let x: Vec<Scalar> = (0..inputs).map(|_| random(&mut rng)).collect();
     let z = random(&mut rng);
-    let image = x * hp(&(x * G));
-    let keys: Vec<EdwardsPoint> = (0..n)
+    let images: Vec<EdwardsPoint> = x.iter().map(|x| x * hp(&(x * G))).collect();
+    let keys: Vec<Vec<EdwardsPoint>> = (0..n)
         .map(|i| {
-            if i == real {
-                x * G
-            } else {
-                random(&mut rng) * G
-            }
+            (0..inputs)
+                .map(|j| {
+                    if i == real {
+                        x[j] * G
+                    } else {
+                        random(&mut rng) * G
+                    }
+                })
+                .collect()
         })
         .collect();
-    let masks: Vec<EdwardsPoint> = (0..n)
+    let masks: Vec<Vec<EdwardsPoint>> = (0..n)
         .map(|i| {
+            let mut row: Vec<EdwardsPoint> = (0..inputs).map(|_| random(&mut rng) * G).collect();
             if i == real {
-                sum_out + z * G
-            } else {
-                random(&mut rng) * G
+                let others: EdwardsPoint = row.iter().skip(1).sum();
+                row[0] = sum_out + z * G - others;
             }
+            row
         })
         .collect();
-    match t.prefix_mut().inputs.get_mut(0) {
-        Some(Input::ToKey {
-            key_image,
-            key_offsets,
-            ..
-        }) => {
-            assert_eq!(key_offsets.len(), n);
-            *key_image = CompressedPoint::from(image.compress().to_bytes());
-        }
-        _ => unreachable!(),
-    }
+    let first = t.prefix().inputs[0].clone();
+    let prefix = t.prefix_mut();
+    prefix.inputs = (0..inputs)
+        .map(|j| match &first {
+            Input::ToKey {
+                amount,
+                key_offsets,
+                ..
+            } => {
+                assert_eq!(key_offsets.len(), n);
+                Input::ToKey {
+                    amount: *amount,
+                    key_offsets: key_offsets.clone(),
+                    key_image: CompressedPoint::from(images[j].compress().to_bytes()),
+                }
+            }
+            Input::Gen(_) => unreachable!(),
+        })
+        .collect();
     let msg = t.signature_hash().unwrap();
-    // MLSAG_Gen over rows [key_i, mask_i - sum_out]; the first column is linkable.
-    let row = |i: usize| [keys[i], masks[i] - sum_out];
-    let challenge = |i: usize, ls: [EdwardsPoint; 2], r: EdwardsPoint| -> Scalar {
+    let row = |i: usize| -> Vec<EdwardsPoint> {
+        let mut r = keys[i].clone();
+        r.push(masks[i].iter().sum::<EdwardsPoint>() - sum_out);
+        r
+    };
+    // MLSAG_Gen: per row, per column: member, L, and R for the linkable columns.
+    let challenge = |i: usize, ls: &[EdwardsPoint], rs: &[EdwardsPoint]| -> Scalar {
         let mut buf = msg.to_vec();
-        let m = row(i);
-        buf.extend_from_slice(m[0].compress().as_bytes());
-        buf.extend_from_slice(ls[0].compress().as_bytes());
-        buf.extend_from_slice(r.compress().as_bytes());
-        buf.extend_from_slice(m[1].compress().as_bytes());
-        buf.extend_from_slice(ls[1].compress().as_bytes());
+        for (j, m) in row(i).iter().enumerate() {
+            buf.extend_from_slice(m.compress().as_bytes());
+            buf.extend_from_slice(ls[j].compress().as_bytes());
+            if let Some(r) = rs.get(j) {
+                buf.extend_from_slice(r.compress().as_bytes());
+            }
+        }
         MScalar::hash(&buf).into()
     };
-    let alpha = [random(&mut rng), random(&mut rng)];
+    let cols = inputs + 1;
+    let alpha: Vec<Scalar> = (0..cols).map(|_| random(&mut rng)).collect();
     let mut c = vec![Scalar::ZERO; n];
-    let mut ss = vec![[Scalar::ZERO; 2]; n];
-    c[(real + 1) % n] = challenge(
-        real,
-        [alpha[0] * G, alpha[1] * G],
-        alpha[0] * hp(&keys[real]),
-    );
+    let mut ss = vec![vec![Scalar::ZERO; cols]; n];
+    let ls: Vec<EdwardsPoint> = alpha.iter().map(|a| a * G).collect();
+    let rs: Vec<EdwardsPoint> = (0..inputs).map(|j| alpha[j] * hp(&keys[real][j])).collect();
+    c[(real + 1) % n] = challenge(real, &ls, &rs);
     let mut i = (real + 1) % n;
     while i != real {
-        ss[i] = [random(&mut rng), random(&mut rng)];
+        ss[i] = (0..cols).map(|_| random(&mut rng)).collect();
         let m = row(i);
-        let ls = [c[i] * m[0] + ss[i][0] * G, c[i] * m[1] + ss[i][1] * G];
-        let r = ss[i][0] * hp(&m[0]) + c[i] * image;
-        c[(i + 1) % n] = challenge(i, ls, r);
+        let ls: Vec<EdwardsPoint> = (0..cols).map(|j| c[i] * m[j] + ss[i][j] * G).collect();
+        let rs: Vec<EdwardsPoint> = (0..inputs)
+            .map(|j| ss[i][j] * hp(&m[j]) + c[i] * images[j])
+            .collect();
+        c[(i + 1) % n] = challenge(i, &ls, &rs);
         i = (i + 1) % n;
     }
-    ss[real] = [alpha[0] - c[real] * x, alpha[1] - c[real] * z];
+    ss[real] = (0..cols)
+        .map(|j| alpha[j] - c[real] * if j < inputs { x[j] } else { z })
+        .collect();
     let mut sig = Vec::new();
-    for s in &ss {
-        sig.extend_from_slice(s[0].as_bytes());
-        sig.extend_from_slice(s[1].as_bytes());
+    for row in &ss {
+        for s in row {
+            sig.extend_from_slice(s.as_bytes());
+        }
     }
     sig.extend_from_slice(c[0].as_bytes());
+    // The prunable part still holds the one-input MLSAG (n rows of 2, then cc): swap it.
     let mut signed = t.serialize();
-    let at = signed.len() - sig.len();
-    signed[at..].copy_from_slice(&sig);
+    signed.truncate(signed.len() - (n * 2 + 1) * 32);
+    let at = signed.len();
+    signed.extend_from_slice(&sig);
     let p = prepare_tx(&signed).unwrap();
-    let ring: Vec<OutputInfo> = (0..n)
-        .map(|i| OutputInfo {
-            key: keys[i].compress().to_bytes(),
-            commitment: masks[i].compress().to_bytes(),
-            unlock_time: 0,
-            height: 0,
+    let rings: Vec<Vec<OutputInfo>> = (0..inputs)
+        .map(|j| {
+            (0..n)
+                .map(|i| OutputInfo {
+                    key: keys[i][j].compress().to_bytes(),
+                    commitment: masks[i][j].compress().to_bytes(),
+                    unlock_time: 0,
+                    height: 0,
+                })
+                .collect()
         })
         .collect();
-    tx::verify_signatures(&p, std::slice::from_ref(&ring)).unwrap();
+    tx::verify_signatures(&p, &rings).unwrap();
     tx::check_balance(&p).unwrap();
     // Its Borromean range proofs are the real ones, over its unchanged outputs.
-    one_byte_mutations_fail(&signed, std::slice::from_ref(&ring));
+    one_byte_mutations_fail(&signed, &rings);
 
     // A changed scalar (the first s, kept canonical).
     let mut bad = signed.clone();
     bad[at] ^= 1;
     let pb = prepare_tx(&bad).unwrap();
-    assert_eq!(
-        tx::verify_signatures(&pb, std::slice::from_ref(&ring)),
-        Err(TxError::Clsag(0))
-    );
-    // The ring in another order.
-    let mut swapped = ring.clone();
-    swapped.swap(0, 1);
-    assert_eq!(
-        tx::verify_signatures(&p, &[swapped]),
-        Err(TxError::Clsag(0))
-    );
+    assert_eq!(tx::verify_signatures(&pb, &rings), Err(TxError::Clsag(0)));
+    // A ring in another order.
+    let mut swapped = rings.clone();
+    swapped[0].swap(0, 1);
+    assert_eq!(tx::verify_signatures(&p, &swapped), Err(TxError::Clsag(0)));
     // The real member's commitment off by one unit: the balance no longer closes.
-    let mut unbalanced = ring.clone();
-    unbalanced[real].commitment = (masks[real] + Commitment::new(MScalar::ZERO, 1).commit().into())
-        .compress()
-        .to_bytes();
+    let mut unbalanced = rings.clone();
+    unbalanced[0][real].commitment = (masks[real][0]
+        + Commitment::new(MScalar::ZERO, 1).commit().into())
+    .compress()
+    .to_bytes();
     assert_eq!(
-        tx::verify_signatures(&p, &[unbalanced]),
+        tx::verify_signatures(&p, &unbalanced),
         Err(TxError::Clsag(0))
     );
+    // The rings of two inputs swapped (their key images no longer match their columns).
+    if inputs > 1 {
+        let mut crossed = rings.clone();
+        crossed.swap(0, 1);
+        assert_eq!(tx::verify_signatures(&p, &crossed), Err(TxError::Clsag(0)));
+    }
     // A ring per input, no more.
-    assert!(tx::verify_signatures(&p, &[ring.clone(), ring]).is_err());
+    let mut more = rings.clone();
+    more.push(rings[0].clone());
+    assert!(tx::verify_signatures(&p, &more).is_err());
 }

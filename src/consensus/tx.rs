@@ -817,6 +817,15 @@ pub fn check_pool_rules(
     if !weight::fee_is_enough(p.fee, needed) {
         return Err(TxError::FeeTooLow { fee: p.fee, needed });
     }
+    // `tx_memory_pool::add_tx`, after the fee: a relayed transaction's weight limit holds in every era
+    // (in blocks only from `HF_VERSION_PER_BYTE_FEE`, `check_tx_semantics`).
+    let limit = weight::transaction_weight_limit(hf);
+    if p.weight > limit {
+        return Err(TxError::Overweight {
+            weight: p.weight,
+            limit,
+        });
+    }
     Ok(())
 }
 
@@ -1047,6 +1056,35 @@ pub(crate) mod tests {
 
     /// `is_valid_decomposed_amount` agrees with monerod's `valid_decomposed_outputs` table
     /// on every entry and on both neighbours of every entry.
+    /// `tx_memory_pool::add_tx`: a relayed transaction over the era's weight limit is
+    /// refused at every fork, also before `HF_VERSION_PER_BYTE_FEE` (where blocks do not
+    /// check it).
+    #[test]
+    fn pool_weight_limit_in_every_era() {
+        for hf in [1u8, 5, 7, 8, 16] {
+            let limit = weight::transaction_weight_limit(hf);
+            // A fee no era's minimum exceeds, so that only the weight decides.
+            let light = tx_with(1, &[(1_000_000_000_000_000, 3)], &[1]);
+            let heavy = prepared(light.tx.clone(), usize::try_from(limit).unwrap() + 1);
+            let l = weight::weight_limits(hf, &[0; 100], &[]);
+            assert_eq!(
+                check_pool_rules(&heavy, hf, &l, 0),
+                Err(TxError::Overweight {
+                    weight: limit + 1,
+                    limit
+                }),
+                "hf {hf}"
+            );
+            assert!(
+                !matches!(
+                    check_pool_rules(&light, hf, &l, 0),
+                    Err(TxError::Overweight { .. })
+                ),
+                "hf {hf}"
+            );
+        }
+    }
+
     #[test]
     fn decomposed_amounts_match_monerods_table() {
         let mut table: Vec<u64> = (0..=18u32)

@@ -116,6 +116,19 @@ fn stand_in_ring(size: usize, salt: u64) -> Vec<OutputInfo> {
         .collect()
 }
 
+/// Stand-in rings for every input of the `i`-th transaction, of its ring sizes (none
+/// for a transaction whose key offsets do not add up).
+fn stand_in_rings(t: &tx::PreparedTx, i: usize) -> Vec<Vec<OutputInfo>> {
+    tx::ring_requests(&t.tx)
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(k, q)| stand_in_ring(q.indices.len(), (i * 1000 + k) as u64))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The sample blocks whose transactions are all in the vectors.
 fn load_samples(dir: &Path) -> anyhow::Result<Vec<(String, PreparedBlock, Vec<u8>)>> {
     let mut out = Vec::new();
@@ -178,24 +191,15 @@ fn measure(
             cryptonight_longhash(p.height, major, &p.hashing_blob).is_ok()
         })
     };
-    let mut rings = Vec::new();
-    let (mut inputs, mut ring, mut outputs) = (0, 0, 0);
-    for (i, t) in p.txs.iter().enumerate() {
-        let sizes: Vec<usize> = tx::ring_requests(&t.tx)?
-            .iter()
-            .map(|r| r.indices.len())
-            .collect();
-        inputs += sizes.len();
-        ring = ring.max(sizes.iter().copied().max().unwrap_or(0));
-        outputs += t.tx.prefix().outputs.len();
-        rings.push(
-            sizes
-                .iter()
-                .enumerate()
-                .map(|(k, s)| stand_in_ring(*s, (i * 1000 + k) as u64))
-                .collect::<Vec<_>>(),
-        );
-    }
+    let rings: Vec<Vec<Vec<OutputInfo>>> = p
+        .txs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| stand_in_rings(t, i))
+        .collect();
+    let inputs: usize = rings.iter().map(Vec::len).sum();
+    let ring = rings.iter().flatten().map(Vec::len).max().unwrap_or(0);
+    let outputs: usize = p.txs.iter().map(|t| t.tx.prefix().outputs.len()).sum();
     let sigs = fastest(runs, || {
         p.txs
             .iter()
@@ -472,16 +476,7 @@ fn unit_costs(dir: &Path, runs: u32) -> anyhow::Result<()> {
         let rings: Vec<Vec<Vec<OutputInfo>>> = group
             .iter()
             .enumerate()
-            .map(|(i, t)| {
-                tx::ring_requests(&t.tx)
-                    .map(|r| {
-                        r.iter()
-                            .enumerate()
-                            .map(|(k, q)| stand_in_ring(q.indices.len(), (i * 1000 + k) as u64))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            })
+            .map(|(i, t)| stand_in_rings(t, i))
             .collect();
         let members: usize = rings.iter().flatten().map(Vec::len).sum();
         let inputs: usize = rings.iter().map(Vec::len).sum();
