@@ -36,11 +36,7 @@ fn load() -> Option<Vec<Package>> {
 
 fn span(p: &[Package]) -> Vec<SpanBlock> {
     p.iter()
-        .map(|p| SpanBlock {
-            block: p.block.clone(),
-            txs: p.txs.clone(),
-            known: None,
-        })
+        .map(|p| SpanBlock::new(p.block.clone(), p.txs.clone()))
         .collect()
 }
 

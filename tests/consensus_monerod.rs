@@ -74,11 +74,10 @@ fn regtest_chain_from_monerod_verifies_with_monerods_ids_and_pow() {
                     .collect()
             };
             txs_checked += txs.len();
-            span.push(SpanBlock {
-                block: hex::decode(b["blob"].as_str().unwrap()).unwrap(),
+            span.push(SpanBlock::new(
+                hex::decode(b["blob"].as_str().unwrap()).unwrap(),
                 txs,
-                known: None,
-            });
+            ));
         }
         let verdict = pool.verify_span_blocking(&chain, span, BlockChecks::now());
         for (i, v) in verdict.into_iter().enumerate() {

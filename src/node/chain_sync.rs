@@ -259,11 +259,7 @@ pub fn start(
         let v = pool
             .verify_span_blocking(
                 &empty,
-                vec![SpanBlock {
-                    block: genesis_blob.to_vec(),
-                    txs: Vec::new(),
-                    known: None,
-                }],
+                vec![SpanBlock::new(genesis_blob.to_vec(), Vec::new())],
                 BlockChecks::now(),
             )
             .pop()
@@ -363,6 +359,18 @@ struct Driver {
     /// Fast sync: blocks settled by the block-hash groups, not yet committed.
     settled: SettledBlocks,
     fast_sync: Arc<FastSyncStats>,
+}
+
+/// Downloaded blocks as a span to verify, each with the block fast sync settled at its
+/// height, if any.
+fn settled_span(settled: &SettledBlocks, ready: Vec<Downloaded>) -> Vec<SpanBlock> {
+    ready
+        .into_iter()
+        .map(|d| SpanBlock {
+            known: settled.at(d.height),
+            ..d.block
+        })
+        .collect()
 }
 
 /// Most bytes of transactions one answer to a 2010 carries (monerod sends its whole
@@ -626,11 +634,7 @@ impl Driver {
             txs.iter().map(|t| bytes::Bytes::from(t.clone())).collect();
         let verdict = self.pool.verify_span_proven(
             &base,
-            vec![SpanBlock {
-                block: entry.block.to_vec(),
-                txs,
-                known: None,
-            }],
+            vec![SpanBlock::new(entry.block.to_vec(), txs)],
             BlockChecks::now(),
             &proven,
         );
@@ -980,13 +984,7 @@ impl Driver {
         let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
         let first_height = ready.first().map_or(0, |d| d.height);
         let base = StoreChain::new(self.net, self.reader.clone(), Arc::clone(&self.window));
-        let span: Vec<SpanBlock> = ready
-            .into_iter()
-            .map(|d| SpanBlock {
-                known: self.settled.at(d.height),
-                ..d.block
-            })
-            .collect();
+        let span = settled_span(&self.settled, ready);
         let fast = span.iter().filter(|b| b.known.is_some()).count();
         let verdict = self
             .pool
@@ -1046,14 +1044,15 @@ impl Driver {
                 }
             }
         }
-        let alt = self.alt.as_mut()?;
         let from: Vec<PeerKey> = ready.iter().map(|d| d.from).collect();
         let first_height = ready.first().map_or(0, |d| d.height);
-        let verdict = self.pool.verify_span_blocking(
-            &alt.chain,
-            ready.into_iter().map(|d| d.block).collect(),
-            BlockChecks::now(),
-        );
+        // A fork's blocks at settled heights must be the settled ones, as monerod's
+        // switch re-adds them through `handle_block_to_main_chain`'s `fast_check`.
+        let span = settled_span(&self.settled, ready);
+        let alt = self.alt.as_mut()?;
+        let verdict = self
+            .pool
+            .verify_span_blocking(&alt.chain, span, BlockChecks::now());
         for v in verdict.iter().flatten() {
             alt.chain.apply(v.effects.clone());
         }

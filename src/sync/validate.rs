@@ -160,11 +160,7 @@ pub fn check_objects(
         if txs.len() != block.transactions.len() {
             return Err(SyncFault::BadObjects("wrong number of transactions"));
         }
-        out.push(SpanBlock {
-            block: blob.to_vec(),
-            txs,
-            known: None,
-        });
+        out.push(SpanBlock::new(blob.to_vec(), txs));
     }
     Ok(out)
 }

@@ -80,6 +80,17 @@ pub struct SpanBlock {
     pub known: Option<KnownBlock>,
 }
 
+impl SpanBlock {
+    /// A block and its transactions' blobs, not settled by fast sync.
+    pub fn new(block: Vec<u8>, txs: Vec<Vec<u8>>) -> Self {
+        SpanBlock {
+            block,
+            txs,
+            known: None,
+        }
+    }
+}
+
 /// A block that passed every rule.
 #[derive(Debug, Clone)]
 pub struct VerifiedBlock {

@@ -38,11 +38,7 @@ fn fixture() -> Option<&'static Fixture> {
         for span in packages.chunks(100) {
             let blocks = span
                 .iter()
-                .map(|p| SpanBlock {
-                    block: p.block.clone(),
-                    txs: p.txs.clone(),
-                    known: None,
-                })
+                .map(|p| SpanBlock::new(p.block.clone(), p.txs.clone()))
                 .collect();
             for (i, v) in pool
                 .verify_span_blocking(&chain, blocks, BlockChecks::now())
@@ -138,11 +134,10 @@ impl Parts {
             self.txs.iter().map(|t| t.hash()).collect(),
         )
         .unwrap();
-        SpanBlock {
-            block: block.serialize(),
-            txs: self.txs.iter().map(|t| t.serialize()).collect(),
-            known: None,
-        }
+        SpanBlock::new(
+            block.serialize(),
+            self.txs.iter().map(|t| t.serialize()).collect(),
+        )
     }
     fn with_miner(&mut self, f: impl FnOnce(&mut Transaction)) {
         let mut m = self.block.miner_transaction().clone();
@@ -607,11 +602,7 @@ fn async_verdict_arrives() {
     let chain = Arc::new(chain_at(f, 600));
     let span: Vec<SpanBlock> = f.packages[600..620]
         .iter()
-        .map(|p| SpanBlock {
-            block: p.block.clone(),
-            txs: p.txs.clone(),
-            known: None,
-        })
+        .map(|p| SpanBlock::new(p.block.clone(), p.txs.clone()))
         .collect();
     let rx = f.pool.verify_span(chain, span, BlockChecks::now());
     let v = futures_lite::future::block_on(rx).unwrap();
@@ -629,11 +620,7 @@ fn span_verdict_stops_at_the_first_bad_block() {
     let chain = chain_at(f, start);
     let mut span: Vec<SpanBlock> = f.packages[start..h + 3]
         .iter()
-        .map(|p| SpanBlock {
-            block: p.block.clone(),
-            txs: p.txs.clone(),
-            known: None,
-        })
+        .map(|p| SpanBlock::new(p.block.clone(), p.txs.clone()))
         .collect();
     let mut m = parts(&f.packages[h]);
     let c = clsags(&mut m.txs[1]);
